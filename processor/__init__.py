@@ -1,0 +1,1 @@
+"""The licensing decision core and its runtimes (embedded SQLite log, Kafka/Faust)."""
