@@ -1,0 +1,126 @@
+"""Error details, product messages (SPEC §2.12, verbatim templates) and suggested fixes (SPEC §6.4).
+
+Every error is data: a code, a structured detail naming the plans, addresses or SKUs involved, the message the
+product would show, and a one-line fix an administrator can act on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from processor.catalog import Catalog, bits
+from processor.state import COUNT, DEPENDENCY, EXCLUSIVE, LOCATION, OTHER, UNIQUENESS
+
+INHERITED_MESSAGE = (
+    "User license is inherited from a group membership and it cannot be removed directly from the user."
+)
+NO_LOCATION_MESSAGE = "License assignment cannot be done for user with invalid usage location."
+PROXY_MESSAGE = "Proxy address is already being used"
+GROUP_PREREQ_MESSAGE = (
+    "License operation failed. Make sure that the group has necessary services before adding or removing a "
+    "dependent service."
+)
+GROUP_HAS_LICENSES_MESSAGE = "The group has licenses assigned; remove the licenses from the group before deleting it."
+
+
+def plan_ref(catalog: Catalog, bit: int) -> dict[str, str]:
+    return {"servicePlanId": catalog.plan_id(bit), "servicePlanName": catalog.plan_name(bit)}
+
+
+def sku_ref(catalog: Catalog, sku_id: str) -> dict[str, str]:
+    return {"skuId": sku_id, "skuPartNumber": catalog.sku(sku_id).part_number}
+
+
+def count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, Any]:
+    part = catalog.sku(sku_id).part_number
+    names = ", ".join(catalog.sku(s).part_number for s in adding)
+    return {
+        "sku": sku_ref(catalog, sku_id),
+        "message": (
+            "Not enough licenses are available to complete this operation. Purchase more licenses or remove "
+            f"unneeded licenses from users and groups for SKU [{part}]. Licenses being added: [{names}]"
+        ),
+        "suggestedFix": f"Buy more {part} seats or free seats elsewhere, then reprocess the user.",
+    }
+
+
+def exclusive_detail(catalog: Catalog, pairs: list[tuple[int, int]]) -> dict[str, Any]:
+    first_new, first_old = pairs[0]
+    return {
+        "pairs": [{"plan": plan_ref(catalog, a), "conflictsWith": plan_ref(catalog, b)} for a, b in pairs],
+        "message": (
+            f"License assignment failed because service plans [{catalog.plan_id(first_new)}], "
+            f"[{catalog.plan_id(first_old)}] are mutually exclusive."
+        ),
+        "suggestedFix": (
+            "Disable the clashing plans ("
+            + ", ".join(f"{catalog.plan_name(a)}/{catalog.plan_name(b)}" for a, b in pairs)
+            + ") on one side, or remove the other product, then reprocess."
+        ),
+    }
+
+
+def dependency_detail(catalog: Catalog, missing: list[tuple[int, int]]) -> dict[str, Any]:
+    dependent, need = missing[0]
+    needed = ", ".join(f"[{catalog.plan_id(b)}]" for b in bits(need))
+    return {
+        "missing": [
+            {"plan": plan_ref(catalog, p), "requiresAnyOf": [plan_ref(catalog, b) for b in bits(n)]}
+            for p, n in missing
+        ],
+        "message": (
+            f"License assignment failed because service plan [{catalog.plan_id(dependent)}] depends on the "
+            f"service plan(s) {needed}."
+        ),
+        "suggestedFix": (
+            f"Give the user {' or '.join(catalog.plan_name(b) for b in bits(need))} from another source, or "
+            f"disable {catalog.plan_name(dependent)}, then reprocess the user."
+        ),
+    }
+
+
+def location_detail(catalog: Catalog, blocked: int, location: str | None, source: str) -> dict[str, Any]:
+    names = ", ".join(catalog.plan_name(b) for b in bits(blocked))
+    where = location or "(none)"
+    return {
+        "location": location,
+        "locationSource": source,
+        "plans": [plan_ref(catalog, b) for b in bits(blocked)],
+        "message": f"Service plan(s) [{names}] are not available in usage location {where}.",
+        "suggestedFix": (
+            f"Set a usage location where {names} is offered, or disable {names} for this user's source, "
+            "then reprocess."
+        ),
+    }
+
+
+def uniqueness_detail(shared: list[tuple[str, list[str]]]) -> dict[str, Any]:
+    return {
+        "addresses": [{"address": address, "alsoUsedBy": holders} for address, holders in shared],
+        "message": PROXY_MESSAGE,
+        "suggestedFix": (
+            "Remove the duplicate proxy address ("
+            + ", ".join(f"{a} also on {', '.join(h)}" for a, h in shared)
+            + ") from one of the objects, then reprocess."
+        ),
+    }
+
+
+def other_detail(catalog: Catalog, failed: dict[str, str]) -> dict[str, Any]:
+    causes = [{**sku_ref(catalog, s), "error": code} for s, code in failed.items()]
+    names = ", ".join(f"{c['skuPartNumber']} ({c['error']})" for c in causes)
+    return {
+        "causedBy": causes,
+        "message": f"Not assigned because another license of the same group failed: {names}.",
+        "suggestedFix": f"Fix the failing sibling license ({names}); this one is then assigned with it.",
+    }
+
+
+ISSUE_LABELS = {  # Microsoft 365 admin center "Actions needed" issue column (SPEC §5.2)
+    COUNT: "Not enough licenses",
+    EXCLUSIVE: "Conflicting service plans",
+    DEPENDENCY: "Missing dependent service plans",
+    LOCATION: "Usage location not allowed",
+    UNIQUENESS: "Proxy address violation",
+    OTHER: "Other",
+}
