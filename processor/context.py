@@ -1,0 +1,298 @@
+"""Per-event bookkeeping (SPEC §2.5 phase 4): every entry change goes through here.
+
+The context keeps the derived indexes exact while the rules run (seats consumed, groups' error and source sets, the
+FIFO of users waiting for a seat) and, when asked, turns what changed into output events: it snapshots a user the
+first time the event touches it and emits the difference, so a no-op evaluation emits nothing (SPEC §2.17).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from processor.catalog import Catalog
+from processor.state import (
+    COUNT,
+    ERROR,
+    ERROR_STATES,
+    NO_ERROR,
+    OTHER,
+    Entry,
+    EntryKey,
+    TenantState,
+    User,
+)
+
+PROCESSOR_SOURCE = "/licensing-processor"
+
+EntryView = tuple[str, str, int, Any]  # (state, error, disabled mask, detail)
+LicensesView = tuple[tuple[str, int], ...]  # ((skuId, effective disabled mask), ...)
+
+
+def enabled_plans(catalog: Catalog, user: User) -> int:
+    """Plans the user effectively has: the union over applied entries (SPEC §2.7)."""
+    enabled = 0
+    for entry in user.entries.values():
+        if entry.applied:
+            enabled |= catalog.skus[entry.sku_id].plans & ~entry.disabled
+    return enabled
+
+
+def licenses_view(catalog: Catalog, user: User) -> LicensesView:
+    """`assignedLicenses`: one row per held SKU, disabled = plans no applied entry enables (SPEC §1.8)."""
+    per_sku: dict[str, int] = {}
+    for entry in user.entries.values():
+        if entry.applied:
+            plans = catalog.skus[entry.sku_id].plans
+            per_sku[entry.sku_id] = per_sku.get(entry.sku_id, 0) | (plans & ~entry.disabled)
+    rows = [(sku_id, catalog.skus[sku_id].plans & ~enabled) for sku_id, enabled in per_sku.items()]
+    rows.sort(key=lambda row: catalog.skus[row[0]].part_number)
+    return tuple(rows)
+
+
+class EventContext:
+    """What one input event changes, and the output events that say so."""
+
+    def __init__(self, tenant: TenantState, cause: str, time: str, actor: str) -> None:
+        self.tenant = tenant
+        self.cause = cause
+        self.time = time
+        self.actor = actor
+        self.outputs: list[dict[str, Any]] = []
+        self.freed: set[str] = set()  # SKUs a seat was released for (improved-mode healing)
+        self.raised: set[str] = set()  # SKUs whose capacity grew
+        self._users: dict[str, tuple[User, dict[EntryKey, EntryView], LicensesView, int, int]] = {}
+        self._usage: dict[str, None] = {}
+        self._group_flags: dict[str, bool] = {}
+
+    # ---- output ------------------------------------------------------------------------------------------
+
+    def emit(self, event_type: str, data: dict[str, Any]) -> None:
+        data["causedBy"] = self.cause
+        self.outputs.append(
+            {
+                "specversion": "1.0",
+                "id": f"{self.cause}#{len(self.outputs)}",
+                "source": PROCESSOR_SOURCE,
+                "type": event_type,
+                "time": self.time,
+                "tenant": self.tenant.tenant_id,
+                "datacontenttype": "application/json",
+                "data": data,
+            }
+        )
+
+    def error_code(self, code: str) -> str:
+        if code == OTHER and self.tenant.settings.error_enum_spelling == "Others":
+            return "Others"
+        return code
+
+    # ---- entry changes -----------------------------------------------------------------------------------
+
+    def touch(self, user: User) -> None:
+        """Snapshot the user before the first change this event makes to it."""
+        if user.user_id in self._users:
+            return
+        catalog = self.tenant.catalog
+        view = {key: (e.state, e.error, e.disabled, e.detail) for key, e in user.entries.items()}
+        self._users[user.user_id] = (
+            user,
+            view,
+            licenses_view(catalog, user),
+            enabled_plans(catalog, user),
+            user.suspended,
+        )
+
+    def set_entry(
+        self,
+        user: User,
+        key: EntryKey,
+        state: str,
+        disabled: int,
+        error: str = NO_ERROR,
+        detail: dict[str, Any] | None = None,
+        requested: int | None = None,
+    ) -> Entry:
+        self.touch(user)
+        sku_id, group_id = key
+        was_held = self.holds(user, sku_id)
+        entry = user.entries.get(key)
+        if entry is None:
+            entry = user.entries[key] = Entry(sku_id, group_id, disabled, state)
+            if sku_id not in self.tenant.known_skus:
+                self.tenant.known_skus[sku_id] = None
+                self._usage[sku_id] = None
+        if state in ERROR_STATES:
+            if entry.first_error_at is None or entry.state not in ERROR_STATES:
+                entry.first_error_at = self.time
+        else:
+            entry.first_error_at = None
+        entry.state, entry.error, entry.disabled, entry.detail = state, error, disabled, detail
+        if requested is not None:
+            entry.requested = requested
+        self._reindex(user, key)
+        self._recount(user, sku_id, was_held)
+        return entry
+
+    def drop_entry(self, user: User, key: EntryKey) -> None:
+        if key not in user.entries:
+            return
+        self.touch(user)
+        was_held = self.holds(user, key[0])
+        del user.entries[key]
+        self._reindex(user, key)
+        self._recount(user, key[0], was_held)
+
+    def holds(self, user: User, sku_id: str) -> bool:
+        """Whether the user consumes a seat of the SKU: one seat however many sources (SPEC §2.6)."""
+        if user.soft_deleted and self.tenant.settings.release_seat_on_soft_delete:
+            return False
+        for entry in user.entries.values():
+            if entry.sku_id == sku_id and entry.applied:
+                return True
+        return False
+
+    def recount_user(self, user: User, held_before: dict[str, bool]) -> None:
+        """After a lifecycle change (soft delete, restore) re-derive which seats the user consumes."""
+        for sku_id, was_held in held_before.items():
+            self._recount(user, sku_id, was_held)
+
+    def usage_changed(self, sku_id: str) -> None:
+        self.tenant.known_skus.setdefault(sku_id, None)
+        self._usage[sku_id] = None
+
+    def watch_group(self, group_id: str) -> None:
+        if group_id not in self._group_flags:
+            group = self.tenant.groups.get(group_id)
+            self._group_flags[group_id] = bool(group and group.errors)
+
+    def _recount(self, user: User, sku_id: str, was_held: bool) -> None:
+        now_held = self.holds(user, sku_id)
+        if now_held == was_held:
+            return
+        consumed = self.tenant.consumed
+        consumed[sku_id] = consumed.get(sku_id, 0) + (1 if now_held else -1)
+        self._usage[sku_id] = None
+        if not now_held:
+            self.freed.add(sku_id)
+
+    def _reindex(self, user: User, key: EntryKey) -> None:
+        sku_id, group_id = key
+        user_id = user.user_id
+        entry = user.entries.get(key)
+        waiters = self.tenant.count_waiters.setdefault(sku_id, {})
+        if entry is not None and entry.state == ERROR and entry.error == COUNT:
+            waiters.setdefault((user_id, group_id), None)
+        else:
+            waiters.pop((user_id, group_id), None)
+        if group_id is None:
+            return
+        group = self.tenant.groups.get(group_id)
+        if group is None:
+            return
+        self.watch_group(group_id)
+        sourced = failing = False
+        for (_, source), other in user.entries.items():
+            if source == group_id:
+                sourced = True
+                failing = failing or other.state in ERROR_STATES
+        if sourced:
+            group.sourced.add(user_id)
+        else:
+            group.sourced.discard(user_id)
+        if failing:
+            group.errors.add(user_id)
+        else:
+            group.errors.discard(user_id)
+
+    # ---- turning changes into output events ---------------------------------------------------------------
+
+    def flush_users(self) -> None:
+        """Emit the entry and licence changes of every user touched since the last flush (SPEC §2.5 phase 4)."""
+        catalog = self.tenant.catalog
+        for user, before, licenses_before, enabled_before, suspended_before in self._users.values():
+            after = user.entries
+            changed = [k for k, view in before.items() if k not in after or _view(after[k]) != view]
+            changed += [k for k in after if k not in before]
+            changed.sort(key=lambda k: (catalog.skus[k[0]].part_number, k[1] is not None, k[1] or ""))
+            for key in changed:
+                self._emit_entry(user, key, after.get(key), before.get(key))
+            enabled_now = enabled_plans(catalog, user)
+            user.suspended = (user.suspended | (enabled_before & ~enabled_now)) & ~enabled_now
+            licenses_now = licenses_view(catalog, user)
+            if licenses_now != licenses_before or user.suspended != suspended_before:
+                self.emit(
+                    "AssignedLicensesChanged",
+                    {
+                        "userId": user.user_id,
+                        "assignedLicenses": [
+                            {
+                                "skuId": sku_id,
+                                "skuPartNumber": catalog.skus[sku_id].part_number,
+                                "disabledPlans": list(catalog.plan_ids_of(disabled)),
+                            }
+                            for sku_id, disabled in licenses_now
+                        ],
+                        "suspendedPlans": list(catalog.plan_ids_of(user.suspended)),
+                    },
+                )
+        self._users.clear()
+
+    def _emit_entry(self, user: User, key: EntryKey, entry: Entry | None, before: EntryView | None) -> None:
+        catalog = self.tenant.catalog
+        sku_id, group_id = key
+        if entry is not None and (before is None or (entry.state, entry.error, entry.disabled) != before[:3]):
+            entry.last_updated = self.time
+        self.emit(
+            "LicenseAssignmentStateChanged",
+            {
+                "userId": user.user_id,
+                "skuId": sku_id,
+                "skuPartNumber": catalog.skus[sku_id].part_number,
+                "assignedByGroup": group_id,
+                "state": entry.state if entry else None,
+                "error": self.error_code(entry.error) if entry else None,
+                "disabledPlans": list(catalog.plan_ids_of(entry.disabled)) if entry else [],
+                "errorDetail": entry.detail if entry else None,
+                "lastUpdatedDateTime": entry.last_updated if entry else self.time,
+                "previousState": before[0] if before else None,
+                "previousError": self.error_code(before[1]) if before else None,
+                "previousDisabledPlans": list(catalog.plan_ids_of(before[2])) if before else [],
+            },
+        )
+
+    def finish(self) -> list[dict[str, Any]]:
+        self.flush_users()
+        tenant = self.tenant
+        catalog = tenant.catalog
+        for sku_id in sorted(self._usage, key=lambda s: catalog.skus[s].part_number):
+            self.emit("ProductUsageChanged", product_usage(tenant, sku_id))
+        for group_id, had_errors in self._group_flags.items():
+            group = tenant.groups.get(group_id)
+            has_errors = bool(group and group.errors)
+            if has_errors != had_errors:
+                self.emit(
+                    "GroupErrorStatusChanged",
+                    {"groupId": group_id, "hasMembersWithLicenseErrors": has_errors},
+                )
+        return self.outputs
+
+
+def _view(entry: Entry) -> EntryView:
+    return (entry.state, entry.error, entry.disabled, entry.detail)
+
+
+def product_usage(tenant: TenantState, sku_id: str) -> dict[str, Any]:
+    sub = tenant.subscriptions.get(sku_id)
+    consumed = tenant.consumed.get(sku_id, 0)
+    enabled, warning, suspended, locked_out = (
+        (sub.enabled, sub.warning, sub.suspended, sub.locked_out) if sub else (0, 0, 0, 0)
+    )
+    return {
+        "skuId": sku_id,
+        "skuPartNumber": tenant.catalog.skus[sku_id].part_number,
+        "capabilityStatus": sub.capability_status if sub else "Enabled",
+        "prepaidUnits": {"enabled": enabled, "warning": warning, "suspended": suspended, "lockedOut": locked_out},
+        "consumedUnits": consumed,
+        "availableUnits": tenant.available(sku_id),
+        "overAssigned": consumed > enabled + warning,
+    }

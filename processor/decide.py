@@ -1,0 +1,432 @@
+"""The decision core: decide(tenant state, input event) -> output events, with no I/O, clock or randomness.
+
+The Decider of ARCHITECTURE.md with the tenant as the aggregate. For speed the state is updated in place (a
+million-user tenant is not copied per event); the runtime owns it and rebuilds it from the log when it needs an
+older one. Every runtime calls this one function, so they produce the same outputs for the same log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from events import inputs as ev
+from processor.context import EventContext
+from processor.direct import apply_direct_change, validate_direct_change
+from processor.evaluation import evaluate_user, group_pass, heal_waiting_users
+from processor.group_config import new_group_licenses
+from processor.messages import GROUP_HAS_LICENSES_MESSAGE
+from processor.resolve import Rejection, resolve_skus
+from processor.rules.uniqueness import index_addresses
+from processor.state import Group, Settings, Subscription, TenantState, User
+
+APPLIED = "applied"
+STALE = "stale"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    status: str  # applied | stale
+    outputs: list[dict[str, Any]]
+
+
+def new_tenant(tenant_id: str) -> TenantState:
+    return TenantState(tenant_id)
+
+
+def decide(tenant: TenantState, event: ev.InputEvent) -> Decision:
+    version_key = _version_key(event)
+    if version_key is not None:
+        version = event.data.version  # type: ignore[union-attr]
+        last = tenant.versions.get(version_key)
+        if last is not None and version <= last:
+            return Decision(STALE, [])
+        tenant.versions[version_key] = version
+    tenant.seq += 1
+    ctx = EventContext(tenant, event.id, event.time, event.source)
+    _HANDLERS[event.type](ctx, event)
+    if tenant.improved:
+        heal_waiting_users(ctx)
+    return Decision(APPLIED, ctx.finish())
+
+
+def _version_key(event: ev.InputEvent) -> tuple[str, ...] | None:
+    """Per-aggregate ordering keys of CONTRACT §2 (`version` is optional)."""
+    data = event.data
+    if getattr(data, "version", None) is None:
+        return None
+    if isinstance(data, (ev.GroupMemberAddedData, ev.GroupMemberRemovedData)):
+        return ("member", data.groupId, data.memberId)
+    if isinstance(data, ev.GroupLicensesChangedData):
+        return ("groupLicenses", data.groupId)
+    if isinstance(data, ev.UserUpdatedData):
+        return ("user", data.userId)
+    if isinstance(data, ev.SubscriptionChangedData):
+        return ("subscription", data.skuId.lower())
+    return None
+
+
+def _reject(ctx: EventContext, event: ev.InputEvent, rejection: Rejection, **target: str) -> None:
+    ctx.emit(
+        "CommandRejected",
+        {
+            "eventId": event.id,
+            "type": event.type,
+            "error": rejection.error,
+            "message": rejection.message,
+            **target,
+            "detail": rejection.detail,
+        },
+    )
+
+
+# ---- tenant and catalogue -------------------------------------------------------------------------------------
+
+
+def _tenant_configured(ctx: EventContext, event: ev.TenantConfigured) -> None:
+    tenant, data = ctx.tenant, event.data
+    fields = data.model_fields_set
+    if "countryLetterCode" in fields:
+        tenant.country = data.countryLetterCode.upper() if data.countryLetterCode else None
+    if data.mode is not None:
+        tenant.mode = data.mode
+    if data.ruleset is not None:
+        tenant.ruleset = data.ruleset  # old errors stay until reprocessed (SPEC S23)
+    if data.settings is not None:
+        _update_settings(tenant.settings, data.settings)
+    ctx.emit(
+        "TenantSettingsChanged",
+        {
+            "countryLetterCode": tenant.country,
+            "mode": tenant.mode,
+            "ruleset": tenant.ruleset,
+            "settings": tenant.settings.as_wire(),
+        },
+    )
+
+
+def _update_settings(settings: Settings, given: ev.TenantSettingsInput) -> None:
+    if given.groupPrereqPolicy is not None:
+        settings.group_prereq_policy = given.groupPrereqPolicy
+    if given.dependencyOnGroupRemoval is not None:
+        settings.dependency_on_group_removal = given.dependencyOnGroupRemoval
+    if given.proxyConflictMode is not None:
+        settings.proxy_conflict_mode = given.proxyConflictMode
+    if given.allowedGroupKinds is not None:
+        settings.allowed_group_kinds = tuple(given.allowedGroupKinds)
+    if given.releaseSeatOnSoftDelete is not None:
+        settings.release_seat_on_soft_delete = given.releaseSeatOnSoftDelete
+    if given.errorEnumSpelling is not None:
+        settings.error_enum_spelling = given.errorEnumSpelling
+
+
+def _subscription_changed(ctx: EventContext, event: ev.SubscriptionChanged) -> None:
+    tenant, data = ctx.tenant, event.data
+    sku_ids = resolve_skus(tenant.catalog, [data.skuId])
+    if isinstance(sku_ids, Rejection):
+        _reject(ctx, event, sku_ids)
+        return
+    sku_id = sku_ids[0]
+    available_before = tenant.available(sku_id)
+    units = data.prepaidUnits
+    sub = tenant.subscriptions.setdefault(sku_id, Subscription())
+    sub.enabled, sub.warning, sub.suspended, sub.locked_out = (
+        units.enabled,
+        units.warning,
+        units.suspended,
+        units.lockedOut,
+    )
+    if data.version is not None:
+        sub.version = data.version
+    ctx.usage_changed(sku_id)
+    if tenant.available(sku_id) > available_before:
+        ctx.raised.add(sku_id)
+
+
+def _service_plan_added(ctx: EventContext, event: ev.ServicePlanAdded) -> None:
+    tenant, data = ctx.tenant, event.data
+    sku_ids = resolve_skus(tenant.catalog, [data.skuId])
+    if isinstance(sku_ids, Rejection):
+        _reject(ctx, event, sku_ids)
+        return
+    sku_id = sku_ids[0]
+    known = tenant.catalog.resolve_plan(data.servicePlanId)
+    if known is not None and tenant.catalog.skus[sku_id].plans & (1 << known):
+        return  # already part of the SKU
+    tenant.catalog = tenant.catalog.with_plan(sku_id, data.servicePlanId, data.servicePlanName)
+    bit = 1 << tenant.catalog.resolve_plan(data.servicePlanId)  # type: ignore[operator]
+    # The new plan is on by default everywhere (assignments list disabled plans), but it reaches a user only
+    # through the phase-2 checks: mark it "not yet applied" on every holder, then evaluate them.
+    holders: list[User] = []
+    for user in tenant.users.values():
+        entries = [e for e in user.entries.values() if e.sku_id == sku_id and e.applied]
+        if entries:
+            ctx.touch(user)
+            for entry in entries:
+                entry.disabled |= bit
+            holders.append(user)
+    passed: set[str] = set()
+    for group_id in sorted(g.group_id for g in tenant.groups.values() if sku_id in g.licenses and not g.deleted):
+        group = tenant.groups[group_id]
+        group_pass(ctx, group)
+        passed.update(group.members)
+        passed.update(group.sourced)
+    for user in holders:
+        if user.user_id not in passed:
+            evaluate_user(ctx, user)
+
+
+# ---- users ----------------------------------------------------------------------------------------------------
+
+
+def _user_created(ctx: EventContext, event: ev.UserCreated) -> None:
+    tenant, data = ctx.tenant, event.data
+    user = tenant.user(data.userId)
+    user.upn = data.userPrincipalName
+    user.display_name = data.displayName
+    user.usage_location = data.usageLocation.upper() if data.usageLocation else None
+    user.account_enabled = data.accountEnabled
+    index_addresses(tenant, user, tuple(data.proxyAddresses))
+    _emit_profile(ctx, user)
+
+
+def _user_updated(ctx: EventContext, event: ev.UserUpdated) -> None:
+    tenant, data = ctx.tenant, event.data
+    user = tenant.user(data.userId)
+    fields = data.model_fields_set
+    location_changed = False
+    sharing: set[str] = set()
+    if "usageLocation" in fields:
+        location = data.usageLocation.upper() if data.usageLocation else None
+        location_changed = location != user.usage_location
+        user.usage_location = location
+    if data.proxyAddresses is not None and tuple(data.proxyAddresses) != user.proxy_addresses:
+        sharing = index_addresses(tenant, user, tuple(data.proxyAddresses)) | {user.user_id}
+    if data.accountEnabled is not None:
+        user.account_enabled = data.accountEnabled  # no effect on licensing (SPEC §2.16)
+    if data.displayName is not None:
+        user.display_name = data.displayName
+    _emit_profile(ctx, user)
+    if tenant.improved:  # faithful mode waits for a Reprocess (SPEC §2.9, §2.10)
+        targets = sharing | ({user.user_id} if location_changed else set())
+        for user_id in [user.user_id] + sorted(targets - {user.user_id}):
+            if user_id in targets and user_id in tenant.users:
+                evaluate_user(ctx, tenant.users[user_id])
+
+
+def _user_deleted(ctx: EventContext, event: ev.UserDeleted) -> None:
+    tenant, data = ctx.tenant, event.data
+    user = tenant.user(data.userId)
+    if data.permanent:
+        for key in list(user.entries):
+            ctx.drop_entry(user, key)
+        for group_id in list(user.groups):
+            tenant.groups[group_id].members.pop(user.user_id, None)
+        user.groups.clear()
+        index_addresses(tenant, user, ())
+        ctx.flush_users()
+        del tenant.users[user.user_id]
+        ctx.emit("UserProfileChanged", {"userId": user.user_id, "lifecycle": "hardDeleted"})
+        return
+    if user.soft_deleted:
+        return
+    held = _held_skus(ctx, user)
+    ctx.touch(user)
+    user.soft_deleted = True  # entries kept, plans shown Suspended (SPEC §2.16)
+    ctx.recount_user(user, held)
+    _emit_profile(ctx, user)
+
+
+def _user_restored(ctx: EventContext, event: ev.UserRestored) -> None:
+    user = ctx.tenant.user(event.data.userId)
+    if not user.soft_deleted:
+        return
+    held = _held_skus(ctx, user)
+    user.soft_deleted = False
+    ctx.recount_user(user, held)
+    _emit_profile(ctx, user)
+    evaluate_user(ctx, user)
+
+
+def _held_skus(ctx: EventContext, user: User) -> dict[str, bool]:
+    return {entry.sku_id: ctx.holds(user, entry.sku_id) for entry in user.entries.values()}
+
+
+def _emit_profile(ctx: EventContext, user: User) -> None:
+    ctx.emit(
+        "UserProfileChanged",
+        {
+            "userId": user.user_id,
+            "lifecycle": "softDeleted" if user.soft_deleted else "active",
+            "userPrincipalName": user.upn,
+            "displayName": user.display_name,
+            "usageLocation": user.usage_location,
+            "proxyAddresses": list(user.proxy_addresses),
+            "accountEnabled": user.account_enabled,
+        },
+    )
+
+
+# ---- groups ---------------------------------------------------------------------------------------------------
+
+
+def _group_created(ctx: EventContext, event: ev.GroupCreated) -> None:
+    data = event.data
+    group = ctx.tenant.group(data.groupId)
+    group.display_name = data.displayName
+    group.kind = data.kind
+    group.security_enabled = data.securityEnabled
+    group.deleted = False
+    _emit_group(ctx, group)
+
+
+def _group_deleted(ctx: EventContext, event: ev.GroupDeleted) -> None:
+    tenant = ctx.tenant
+    group = tenant.group(event.data.groupId)
+    if group.deleted:
+        return
+    if group.licenses:
+        _reject(ctx, event, Rejection("GroupHasLicenses", GROUP_HAS_LICENSES_MESSAGE, None), groupId=group.group_id)
+        return
+    group.deleted = True
+    for user_id in group.members:
+        tenant.users[user_id].groups.pop(group.group_id, None)
+    group.members.clear()
+    group.nested.clear()
+    _emit_group(ctx, group)
+    for user_id in sorted(group.sourced):  # stuck entries: the intent is gone now, retry the withdrawal
+        evaluate_user(ctx, tenant.users[user_id])
+
+
+def _member_added(ctx: EventContext, event: ev.GroupMemberAdded) -> None:
+    tenant, data = ctx.tenant, event.data
+    group = tenant.group(data.groupId)
+    if data.memberType == "group":
+        tenant.group(data.memberId)
+        group.nested.setdefault(data.memberId, tenant.seq)  # nested members are never licensed (SPEC §1.6)
+        return
+    user = tenant.user(data.memberId)
+    if user.user_id in group.members:
+        return
+    group.members[user.user_id] = tenant.seq
+    user.groups[group.group_id] = tenant.seq
+    if group.licenses or user.user_id in group.sourced:
+        evaluate_user(ctx, user)
+
+
+def _member_removed(ctx: EventContext, event: ev.GroupMemberRemoved) -> None:
+    tenant, data = ctx.tenant, event.data
+    group = tenant.group(data.groupId)
+    if group.nested.pop(data.memberId, None) is not None:
+        return
+    if data.memberId not in group.members:
+        return
+    del group.members[data.memberId]
+    user = tenant.users[data.memberId]
+    user.groups.pop(group.group_id, None)
+    if group.licenses or user.user_id in group.sourced:
+        evaluate_user(ctx, user)
+
+
+def _group_licenses_changed(ctx: EventContext, event: ev.GroupLicensesChanged) -> None:
+    tenant = ctx.tenant
+    group = tenant.group(event.data.groupId)
+    group.deleted = False
+    result = new_group_licenses(tenant.catalog, group, tenant.settings, event.data)
+    if isinstance(result, Rejection):
+        _reject(ctx, event, result, groupId=group.group_id)
+        return
+    licenses, warnings = result
+    if licenses == group.licenses:
+        return  # the target state already holds (SPEC §2.17)
+    before = group.licenses
+    group.licenses = licenses
+    if event.data.version is not None:
+        group.license_version = event.data.version
+    for sku_id in licenses:
+        if sku_id not in tenant.known_skus:
+            ctx.usage_changed(sku_id)
+    _emit_group(ctx, group, warnings)
+    catalog = tenant.catalog
+    ctx.emit(
+        "AuditRecorded",
+        {
+            "activity": "Set group license",
+            "actor": event.source,
+            "category": "GroupManagement",
+            "targetId": group.group_id,
+            "result": None,
+            "oldValue": _license_list(catalog, before),
+            "newValue": _license_list(catalog, licenses),
+        },
+    )
+    group_pass(ctx, group)
+
+
+def _license_list(catalog: Any, licenses: dict[str, int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "skuId": sku_id,
+            "skuPartNumber": catalog.skus[sku_id].part_number,
+            "disabledPlans": list(catalog.plan_ids_of(disabled)),
+        }
+        for sku_id, disabled in licenses.items()
+    ]
+
+
+def _emit_group(ctx: EventContext, group: Group, warnings: list[dict[str, Any]] | None = None) -> None:
+    catalog = ctx.tenant.catalog
+    data: dict[str, Any] = {
+        "groupId": group.group_id,
+        "displayName": group.display_name,
+        "kind": group.kind,
+        "securityEnabled": group.security_enabled,
+        "deleted": group.deleted,
+        "assignedLicenses": sorted(
+            _license_list(catalog, group.licenses), key=lambda lic: lic["skuPartNumber"]
+        ),
+    }
+    if warnings:
+        data["warnings"] = warnings
+    ctx.emit("GroupConfigurationChanged", data)
+
+
+# ---- commands -------------------------------------------------------------------------------------------------
+
+
+def _user_licenses_changed(ctx: EventContext, event: ev.UserLicensesChanged) -> None:
+    tenant = ctx.tenant
+    user = tenant.user(event.data.userId)
+    change = validate_direct_change(ctx, user, event.data)
+    if isinstance(change, Rejection):
+        _reject(ctx, event, change, userId=user.user_id)
+        return
+    apply_direct_change(ctx, user, change)
+    if tenant.improved:  # faithful: the admin must press Reprocess (SPEC §2.2)
+        evaluate_user(ctx, user)
+
+
+def _reprocess(ctx: EventContext, event: ev.LicenseReprocessRequested) -> None:
+    tenant, data = ctx.tenant, event.data
+    if data.groupId is not None:
+        group_pass(ctx, tenant.group(data.groupId))
+    elif data.userId is not None:
+        evaluate_user(ctx, tenant.user(data.userId))
+
+
+_HANDLERS: dict[str, Callable[[EventContext, Any], None]] = {
+    "TenantConfigured": _tenant_configured,
+    "SubscriptionChanged": _subscription_changed,
+    "ServicePlanAdded": _service_plan_added,
+    "UserCreated": _user_created,
+    "UserUpdated": _user_updated,
+    "UserDeleted": _user_deleted,
+    "UserRestored": _user_restored,
+    "GroupCreated": _group_created,
+    "GroupDeleted": _group_deleted,
+    "GroupMemberAdded": _member_added,
+    "GroupMemberRemoved": _member_removed,
+    "GroupLicensesChanged": _group_licenses_changed,
+    "UserLicensesChanged": _user_licenses_changed,
+    "LicenseReprocessRequested": _reprocess,
+}

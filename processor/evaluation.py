@@ -1,0 +1,319 @@
+"""evaluate_user (SPEC §2.5), the group pass (§2.11) and improved-mode FIFO healing (§2.4, §2.6).
+
+The four phases run in order for one user: withdrawals and narrowings first (so swaps and fixes are seen by the
+later phases), widenings, revalidation of untouched entries, then additions bundle by bundle, all-or-nothing per
+source group. Every change goes through the EventContext, which keeps seats and group error sets exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from processor.catalog import Catalog
+from processor.context import EventContext, enabled_plans
+from processor.messages import (
+    count_detail,
+    dependency_detail,
+    exclusive_detail,
+    location_detail,
+    other_detail,
+    uniqueness_detail,
+)
+from processor.rules.dependency import broken_by_change, unmet
+from processor.rules.exclusivity import clashing_pairs
+from processor.rules.location import blocked_plans, effective_location
+from processor.rules.uniqueness import shared_addresses
+from processor.state import (
+    ACTIVE,
+    ACTIVE_WITH_ERROR,
+    COMPLETE,
+    COUNT,
+    DEPENDENCY,
+    ERROR,
+    EXCLUSIVE,
+    IN_PROGRESS,
+    LOCATION,
+    NO_ERROR,
+    OTHER,
+    QUEUED,
+    UNIQUENESS,
+    EntryKey,
+    Group,
+    TenantState,
+    User,
+)
+
+Failure = tuple[str, dict[str, Any]]  # (error code, detail)
+
+
+def licensable(group: Group | None) -> bool:
+    return group is not None and not group.deleted and bool(group.licenses)
+
+
+def evaluate_user(ctx: EventContext, user: User) -> None:
+    """Reconcile every source of the user and retry its entries in Error / ActiveWithError."""
+    if user.soft_deleted:
+        return  # a deleted user's licences are frozen until restore (SPEC §2.16)
+    tenant = ctx.tenant
+    catalog = tenant.catalog
+    ctx.touch(user)
+
+    desired: dict[EntryKey, int] = {}
+    for group_id in user.groups:
+        group = tenant.groups.get(group_id)
+        if licensable(group):
+            assert group is not None
+            for sku_id, disabled in group.licenses.items():
+                desired[(sku_id, group_id)] = disabled
+    for key, entry in user.entries.items():
+        if key[1] is None:
+            desired[key] = entry.requested
+
+    touched = _withdraw_and_narrow(ctx, user, desired)
+    touched |= _widen(ctx, user, desired, touched)
+    _revalidate(ctx, user, touched)
+    _add_bundles(ctx, user, catalog)
+
+
+def _withdraw_and_narrow(ctx: EventContext, user: User, desired: dict[EntryKey, int]) -> set[EntryKey]:
+    """Phase 1: entries no longer desired, or desired with fewer plans; blocked if a dependency would break."""
+    tenant = ctx.tenant
+    catalog = tenant.catalog
+    touched: set[EntryKey] = set()
+    for key, entry in list(user.entries.items()):
+        sku_id, group_id = key
+        if group_id is None:
+            continue  # direct entries change only through direct commands (SPEC §2.2)
+        want = desired.get(key)
+        if not entry.applied:
+            if want is None:
+                ctx.drop_entry(user, key)  # never applied: the intent is simply gone
+            elif want != entry.disabled:
+                ctx.set_entry(user, key, entry.state, want, entry.error, entry.detail)
+            continue
+        plans = catalog.skus[sku_id].plans
+        if want is not None and not (want & ~entry.disabled & plans):
+            continue  # nothing to switch off
+        new_disabled = plans if want is None else entry.disabled | want
+        before = enabled_plans(catalog, user)
+        after = _enabled_without(catalog, user, key, new_disabled)
+        broken = broken_by_change(catalog, before, after)
+        touched.add(key)
+        if not broken:
+            if want is None:
+                ctx.drop_entry(user, key)
+            else:
+                ctx.set_entry(user, key, ACTIVE, new_disabled)
+            continue
+        group = tenant.groups.get(group_id)
+        group_unassigned = group is None or group.deleted or (group_id in user.groups and sku_id not in group.licenses)
+        if (
+            want is None
+            and group_unassigned
+            and tenant.settings.dependency_on_group_removal == "convertToDirect"
+            and (sku_id, None) not in user.entries
+        ):
+            ctx.drop_entry(user, key)
+            ctx.set_entry(user, (sku_id, None), ACTIVE, entry.disabled, requested=entry.disabled)
+            continue
+        detail = dependency_detail(catalog, broken)
+        ctx.set_entry(user, key, ACTIVE_WITH_ERROR, entry.disabled, DEPENDENCY, detail)
+    return touched
+
+
+def _enabled_without(catalog: Catalog, user: User, key: EntryKey, new_disabled: int) -> int:
+    """The user's enabled plans if entry `key` had `new_disabled` (all plans disabled = withdrawn)."""
+    enabled = 0
+    for other_key, entry in user.entries.items():
+        if entry.applied:
+            disabled = new_disabled if other_key == key else entry.disabled
+            enabled |= catalog.skus[entry.sku_id].plans & ~disabled
+    return enabled
+
+
+def _widen(ctx: EventContext, user: User, desired: dict[EntryKey, int], blocked: set[EntryKey]) -> set[EntryKey]:
+    """Phase 2: applied entries whose intent enables more plans; the new plans pass location, uniqueness, exclusivity."""
+    tenant = ctx.tenant
+    catalog = tenant.catalog
+    touched: set[EntryKey] = set()
+    for key, entry in list(user.entries.items()):
+        want = desired.get(key)
+        if want is None or not entry.applied or (key in blocked and entry.state == ACTIVE_WITH_ERROR):
+            continue
+        plans = catalog.skus[entry.sku_id].plans
+        newly = entry.disabled & ~want & plans
+        if not newly:
+            continue
+        touched.add(key)
+        others = _enabled_except(catalog, user, key)
+        failure = _check_plans(ctx, user, newly, others, direct=key[1] is None)
+        if failure is None:
+            ctx.set_entry(user, key, ACTIVE, want)
+        elif failure[0] == UNIQUENESS and tenant.settings.proxy_conflict_mode == "silentSkip":
+            continue  # 2017 preview: skipped without a trace
+        else:
+            ctx.set_entry(user, key, ACTIVE_WITH_ERROR, entry.disabled, failure[0], failure[1])
+    return touched
+
+
+def _enabled_except(catalog: Catalog, user: User, key: EntryKey) -> int:
+    enabled = 0
+    for other_key, entry in user.entries.items():
+        if entry.applied and other_key != key:
+            enabled |= catalog.skus[entry.sku_id].plans & ~entry.disabled
+    return enabled
+
+
+def _check_plans(ctx: EventContext, user: User, plans: int, existing: int, direct: bool) -> Failure | None:
+    """Location, uniqueness and exclusivity of plans about to be enabled (phase 2 order)."""
+    tenant = ctx.tenant
+    catalog = tenant.catalog
+    if direct:
+        location, source = user.usage_location, "user"
+    else:
+        location, source = effective_location(tenant, user)
+    blocked = blocked_plans(catalog, plans, location)
+    if blocked:
+        return LOCATION, location_detail(catalog, blocked, location, source)
+    if plans & catalog.mailbox:
+        shared = shared_addresses(tenant, user)
+        if shared:
+            return UNIQUENESS, uniqueness_detail(shared)
+    pairs = clashing_pairs(catalog.rulesets[tenant.ruleset], plans, existing)
+    if pairs:
+        return EXCLUSIVE, exclusive_detail(catalog, pairs)
+    return None
+
+
+def _revalidate(ctx: EventContext, user: User, touched: set[EntryKey]) -> None:
+    """Phase 2b: untouched applied entries; a plan no longer allowed in the location is flagged, never withdrawn."""
+    tenant = ctx.tenant
+    catalog = tenant.catalog
+    for key, entry in list(user.entries.items()):
+        if key in touched or not entry.applied:
+            continue
+        enabled = catalog.skus[entry.sku_id].plans & ~entry.disabled
+        location, source = (user.usage_location, "user") if key[1] is None else effective_location(tenant, user)
+        if key[1] is None and location is None:
+            location, source = tenant.country, "tenant"
+        blocked = blocked_plans(catalog, enabled, location)
+        if blocked:
+            detail = location_detail(catalog, blocked, location, source)
+            ctx.set_entry(user, key, ACTIVE_WITH_ERROR, entry.disabled, LOCATION, detail)
+        elif entry.state == ACTIVE_WITH_ERROR:
+            ctx.set_entry(user, key, ACTIVE, entry.disabled)
+
+
+def _add_bundles(ctx: EventContext, user: User, catalog: Catalog) -> None:
+    """Phase 3: per source group, in membership order, the SKUs not yet applied — all or nothing."""
+    tenant = ctx.tenant
+    ruleset = catalog.rulesets[tenant.ruleset]
+    applied = enabled_plans(catalog, user)
+    for group_id in list(user.groups):
+        group = tenant.groups.get(group_id)
+        if not licensable(group):
+            continue
+        assert group is not None
+        bundle = []
+        for sku_id, disabled in group.licenses.items():
+            entry = user.entries.get((sku_id, group_id))
+            if entry is None or not entry.applied:
+                bundle.append((sku_id, disabled))
+        if not bundle:
+            continue
+        bundle_plans = 0
+        for sku_id, disabled in bundle:
+            bundle_plans |= catalog.skus[sku_id].plans & ~disabled
+        location, location_source = effective_location(tenant, user)
+        failures: dict[str, Failure] = {}
+        earlier = 0
+        skip_silently = False
+        for sku_id, disabled in bundle:
+            plans = catalog.skus[sku_id].plans & ~disabled
+            failure: Failure | None = None
+            blocked = blocked_plans(catalog, plans, location)
+            shared = shared_addresses(tenant, user) if not blocked and plans & catalog.mailbox else []
+            if blocked:
+                failure = LOCATION, location_detail(catalog, blocked, location, location_source)
+            elif shared:
+                failure = UNIQUENESS, uniqueness_detail(shared)
+                skip_silently = skip_silently or tenant.settings.proxy_conflict_mode == "silentSkip"
+            elif pairs := clashing_pairs(ruleset, plans, applied | earlier):
+                failure = EXCLUSIVE, exclusive_detail(catalog, pairs)
+            elif missing := unmet(catalog, plans, applied | bundle_plans):
+                failure = DEPENDENCY, dependency_detail(catalog, missing)
+            elif not ctx.holds(user, sku_id) and tenant.available(sku_id) < 1:
+                # Bundle SKUs are distinct, so no earlier SKU of the bundle can hold this seat tentatively.
+                failure = COUNT, count_detail(catalog, sku_id, [s for s, _ in bundle])
+            earlier |= plans
+            if failure is not None:
+                failures[sku_id] = failure
+        if skip_silently:
+            for sku_id, _ in bundle:
+                ctx.drop_entry(user, (sku_id, group_id))
+            continue
+        if not failures:
+            for sku_id, disabled in bundle:
+                ctx.set_entry(user, (sku_id, group_id), ACTIVE, disabled)
+            applied |= bundle_plans
+            continue
+        failed_codes = {sku_id: code for sku_id, (code, _) in failures.items()}
+        for sku_id, disabled in bundle:
+            code, detail = failures.get(sku_id) or (OTHER, other_detail(catalog, failed_codes))
+            ctx.set_entry(user, (sku_id, group_id), ERROR, disabled, code, detail)
+
+
+def group_pass(ctx: EventContext, group: Group) -> None:
+    """Evaluate every direct user member and every user holding an entry from the group (SPEC §2.11)."""
+    tenant = ctx.tenant
+    group_id = group.group_id
+    ctx.watch_group(group_id)
+    _processing(ctx, group, QUEUED, 0, 0)
+    _processing(ctx, group, IN_PROGRESS, 0, 0)
+    ctx.emit("AuditRecorded", _audit(ctx, group, "Start applying group based license to users", None))
+    user_ids = list(group.members)
+    user_ids += sorted(group.sourced.difference(group.members))
+    for user_id in user_ids:
+        user = tenant.users.get(user_id)
+        if user is not None:
+            evaluate_user(ctx, user)
+    ctx.flush_users()
+    failed = sum(1 for user_id in user_ids if user_id in group.errors)
+    succeeded = len(user_ids) - failed
+    _processing(ctx, group, COMPLETE, succeeded, failed)
+    result = (
+        f"Users successfully assigned licenses: {succeeded}, Users for whom license assignment failed: {failed}."
+    )
+    ctx.emit("AuditRecorded", _audit(ctx, group, "Finish applying group based license to users", result))
+
+
+def _processing(ctx: EventContext, group: Group, state: str, succeeded: int, failed: int) -> None:
+    group.processing_state = state
+    ctx.emit(
+        "GroupLicenseProcessingChanged",
+        {"groupId": group.group_id, "state": state, "succeeded": succeeded, "failed": failed},
+    )
+
+
+def _audit(ctx: EventContext, group: Group, activity: str, result: str | None) -> dict[str, Any]:
+    return {
+        "activity": activity,
+        "actor": "Microsoft Azure AD Group-Based Licensing",
+        "category": "GroupManagement",
+        "targetId": group.group_id,
+        "result": result,
+    }
+
+
+def heal_waiting_users(ctx: EventContext) -> None:
+    """Improved mode: seats that became available go to users waiting on them, oldest error first (SPEC §2.6)."""
+    tenant = ctx.tenant
+    catalog = tenant.catalog
+    for sku_id in sorted(ctx.freed | ctx.raised, key=lambda s: catalog.skus[s].part_number):
+        waiters = tenant.count_waiters.get(sku_id)
+        for user_id, _ in list(waiters or ()):
+            if tenant.available(sku_id) < 1:
+                break
+            user = tenant.users.get(user_id)
+            if user is not None:
+                evaluate_user(ctx, user)
