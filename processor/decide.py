@@ -44,6 +44,8 @@ def decide(tenant: TenantState, event: ev.InputEvent) -> Decision:
         tenant.versions[version_key] = version
     tenant.seq += 1
     ctx = EventContext(tenant, event.id, event.time, event.source)
+    if tenant.seq == 1 and event.type != "TenantConfigured":
+        _emit_tenant(ctx)  # created implicitly with defaults (CONTRACT §2)
     _HANDLERS[event.type](ctx, event)
     if tenant.improved:
         heal_waiting_users(ctx)
@@ -94,6 +96,11 @@ def _tenant_configured(ctx: EventContext, event: ev.TenantConfigured) -> None:
         tenant.ruleset = data.ruleset  # old errors stay until reprocessed (SPEC S23)
     if data.settings is not None:
         _update_settings(tenant.settings, data.settings)
+    _emit_tenant(ctx)
+
+
+def _emit_tenant(ctx: EventContext) -> None:
+    tenant = ctx.tenant
     ctx.emit(
         "TenantSettingsChanged",
         {
@@ -192,7 +199,7 @@ def _user_created(ctx: EventContext, event: ev.UserCreated) -> None:
 
 def _user_updated(ctx: EventContext, event: ev.UserUpdated) -> None:
     tenant, data = ctx.tenant, event.data
-    user = tenant.user(data.userId)
+    user = _user(ctx, data.userId)
     fields = data.model_fields_set
     location_changed = False
     sharing: set[str] = set()
@@ -216,7 +223,7 @@ def _user_updated(ctx: EventContext, event: ev.UserUpdated) -> None:
 
 def _user_deleted(ctx: EventContext, event: ev.UserDeleted) -> None:
     tenant, data = ctx.tenant, event.data
-    user = tenant.user(data.userId)
+    user = _user(ctx, data.userId)
     if data.permanent:
         for key in list(user.entries):
             ctx.drop_entry(user, key)
@@ -238,7 +245,7 @@ def _user_deleted(ctx: EventContext, event: ev.UserDeleted) -> None:
 
 
 def _user_restored(ctx: EventContext, event: ev.UserRestored) -> None:
-    user = ctx.tenant.user(event.data.userId)
+    user = _user(ctx, event.data.userId)
     if not user.soft_deleted:
         return
     held = _held_skus(ctx, user)
@@ -246,6 +253,23 @@ def _user_restored(ctx: EventContext, event: ev.UserRestored) -> None:
     ctx.recount_user(user, held)
     _emit_profile(ctx, user)
     evaluate_user(ctx, user)
+
+
+def _user(ctx: EventContext, user_id: str) -> User:
+    """The user; one named before UserCreated is created implicitly and announced (CONTRACT §2)."""
+    user = ctx.tenant.users.get(user_id)
+    if user is None:
+        user = ctx.tenant.user(user_id)
+        _emit_profile(ctx, user)
+    return user
+
+
+def _group(ctx: EventContext, group_id: str) -> Group:
+    group = ctx.tenant.groups.get(group_id)
+    if group is None:
+        group = ctx.tenant.group(group_id)
+        _emit_group(ctx, group)
+    return group
 
 
 def _held_skus(ctx: EventContext, user: User) -> dict[str, bool]:
@@ -282,7 +306,7 @@ def _group_created(ctx: EventContext, event: ev.GroupCreated) -> None:
 
 def _group_deleted(ctx: EventContext, event: ev.GroupDeleted) -> None:
     tenant = ctx.tenant
-    group = tenant.group(event.data.groupId)
+    group = _group(ctx, event.data.groupId)
     if group.deleted:
         return
     if group.licenses:
@@ -300,12 +324,12 @@ def _group_deleted(ctx: EventContext, event: ev.GroupDeleted) -> None:
 
 def _member_added(ctx: EventContext, event: ev.GroupMemberAdded) -> None:
     tenant, data = ctx.tenant, event.data
-    group = tenant.group(data.groupId)
+    group = _group(ctx, data.groupId)
     if data.memberType == "group":
-        tenant.group(data.memberId)
+        _group(ctx, data.memberId)
         group.nested.setdefault(data.memberId, tenant.seq)  # nested members are never licensed (SPEC §1.6)
         return
-    user = tenant.user(data.memberId)
+    user = _user(ctx, data.memberId)
     if user.user_id in group.members:
         return
     group.members[user.user_id] = tenant.seq
@@ -316,7 +340,7 @@ def _member_added(ctx: EventContext, event: ev.GroupMemberAdded) -> None:
 
 def _member_removed(ctx: EventContext, event: ev.GroupMemberRemoved) -> None:
     tenant, data = ctx.tenant, event.data
-    group = tenant.group(data.groupId)
+    group = _group(ctx, data.groupId)
     if group.nested.pop(data.memberId, None) is not None:
         return
     if data.memberId not in group.members:
@@ -330,8 +354,8 @@ def _member_removed(ctx: EventContext, event: ev.GroupMemberRemoved) -> None:
 
 def _group_licenses_changed(ctx: EventContext, event: ev.GroupLicensesChanged) -> None:
     tenant = ctx.tenant
-    group = tenant.group(event.data.groupId)
-    group.deleted = False
+    group = _group(ctx, event.data.groupId)
+    group.deleted = False  # a licence change names the group again: implicit (re)creation
     result = new_group_licenses(tenant.catalog, group, tenant.settings, event.data)
     if isinstance(result, Rejection):
         _reject(ctx, event, result, groupId=group.group_id)
@@ -396,7 +420,7 @@ def _emit_group(ctx: EventContext, group: Group, warnings: list[dict[str, Any]] 
 
 def _user_licenses_changed(ctx: EventContext, event: ev.UserLicensesChanged) -> None:
     tenant = ctx.tenant
-    user = tenant.user(event.data.userId)
+    user = _user(ctx, event.data.userId)
     change = validate_direct_change(ctx, user, event.data)
     if isinstance(change, Rejection):
         _reject(ctx, event, change, userId=user.user_id)
@@ -409,9 +433,9 @@ def _user_licenses_changed(ctx: EventContext, event: ev.UserLicensesChanged) -> 
 def _reprocess(ctx: EventContext, event: ev.LicenseReprocessRequested) -> None:
     tenant, data = ctx.tenant, event.data
     if data.groupId is not None:
-        group_pass(ctx, tenant.group(data.groupId))
+        group_pass(ctx, _group(ctx, data.groupId))
     elif data.userId is not None:
-        evaluate_user(ctx, tenant.user(data.userId))
+        evaluate_user(ctx, _user(ctx, data.userId))
 
 
 _HANDLERS: dict[str, Callable[[EventContext, Any], None]] = {

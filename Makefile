@@ -1,0 +1,32 @@
+# Two entry points for a fresh machine: `make demo` and `make test`. Everything installs into .venv.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/licensing: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/licensing
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(BIN)/licensing
+	$(BIN)/licensing demo --db demo.db
+
+test: $(VENV)/.dev
+	$(BIN)/pytest
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check events processor projections tests bench
+	$(BIN)/mypy events processor projections
+
+clean:
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm

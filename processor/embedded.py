@@ -1,0 +1,262 @@
+"""The embedded runtime: an append-only SQLite event log, the decision core, and the read models, in one process.
+
+One SQLite transaction per batch holds the appended input events, their output events (the decisions log) and the
+read-model rows with their positions, so a crash anywhere loses a whole batch or nothing; re-ingesting the file
+then appends exactly what is missing (ids already in the log are duplicates). Tenant states are snapshotted with
+the log sequence they cover, and rebuilt by replaying the log after that sequence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from events import ParseError, parse_event
+from events.inputs import InputEvent
+from processor.decide import STALE, decide, new_tenant
+from processor.state import TenantState
+from projections.store import ProjectionStore
+
+STREAM = "embedded"
+BATCH = 2000
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    time TEXT NOT NULL,
+    status TEXT NOT NULL,
+    body BLOB NOT NULL,
+    UNIQUE (tenant, id)
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    tenant TEXT,
+    origin TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    seq INTEGER PRIMARY KEY,
+    event_seq INTEGER NOT NULL,
+    tenant TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    tenant TEXT PRIMARY KEY,
+    event_seq INTEGER NOT NULL,
+    state BLOB NOT NULL
+);
+"""
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    accepted: int = 0
+    duplicates: int = 0
+    stale: int = 0
+    dead_lettered: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"accepted {self.accepted}, duplicates {self.duplicates}, stale {self.stale}, "
+            f"dead-lettered {self.dead_lettered}"
+        )
+
+
+def open_database(path: str | Path, create: bool = True) -> sqlite3.Connection:
+    if not create and not Path(path).exists():
+        raise FileNotFoundError(f"no licensing database at {path}")
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+class EmbeddedRuntime:
+    """Decides the events of a SQLite log and keeps tenant states and read models in step with it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.projections = ProjectionStore(conn)
+        self.tenants: dict[str, TenantState] = {}
+        self._covered: dict[str, int] = {}  # tenant -> last log seq folded into its in-memory state
+
+    # ---- ingest -------------------------------------------------------------------------------------------
+
+    def ingest(
+        self, lines: Iterable[tuple[str, bytes]], progress: Callable[[int], None] | None = None
+    ) -> IngestSummary:
+        """Append and decide (origin, raw line) pairs; malformed lines go to the dead-letter table."""
+        summary = IngestSummary()
+        pending = 0
+        self.conn.execute("BEGIN")
+        try:
+            for origin, raw in lines:
+                self._ingest_line(origin, raw, summary)
+                pending += 1
+                if pending >= BATCH:
+                    self._commit()
+                    if progress:
+                        progress(pending)
+                    pending = 0
+                    self.conn.execute("BEGIN")
+            self._commit(snapshot=True)
+            if progress and pending:
+                progress(pending)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return summary
+
+    def _ingest_line(self, origin: str, raw: bytes, summary: IngestSummary) -> None:
+        if not raw.strip():
+            return
+        try:
+            event = parse_event(raw)
+        except ParseError as exc:
+            self.conn.execute(  # the same bad line ingested again is recorded once
+                "INSERT OR IGNORE INTO dead_letters (digest, tenant, origin, reason, body) VALUES (?, ?, ?, ?, ?)",
+                (hashlib.sha256(raw).hexdigest(), exc.tenant, origin, exc.reason, raw),
+            )
+            summary.dead_lettered += 1
+            if len(summary.reasons) < 5:
+                summary.reasons.append(f"{origin}: {exc.reason}")
+            return
+        tenant = self.tenant(event.tenant)
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO events (tenant, id, type, time, status, body) VALUES (?, ?, ?, ?, 'applied', ?)",
+            (event.tenant, event.id, event.type, event.time, raw),
+        )
+        if cursor.rowcount == 0:
+            summary.duplicates += 1
+            return
+        seq = cursor.lastrowid
+        assert seq is not None
+        self._decide(tenant, event, seq, summary)
+
+    def _decide(self, tenant: TenantState, event: InputEvent, seq: int, summary: IngestSummary | None) -> None:
+        decision = decide(tenant, event)
+        self._covered[event.tenant] = seq
+        if decision.status == STALE:
+            self.conn.execute("UPDATE events SET status = 'stale' WHERE seq = ?", (seq,))
+            if summary:
+                summary.stale += 1
+            return
+        if summary:
+            summary.accepted += 1
+        outputs = decision.outputs
+        if outputs:
+            self.conn.executemany(
+                "INSERT INTO decisions (event_seq, tenant, id, type, body) VALUES (?, ?, ?, ?, ?)",
+                [(seq, o["tenant"], o["id"], o["type"], json.dumps(o, separators=(",", ":"))) for o in outputs],
+            )
+            self.projections.apply(outputs, STREAM, seq)
+
+    def _commit(self, snapshot: bool = False) -> None:
+        self.projections.flush()
+        if snapshot:
+            self._snapshot()
+        self.conn.execute("COMMIT")
+
+    # ---- tenant states ------------------------------------------------------------------------------------
+
+    def tenant(self, tenant_id: str) -> TenantState:
+        """The tenant's state at the end of the log: snapshot plus the events logged after it."""
+        state = self.tenants.get(tenant_id)
+        if state is not None:
+            return state
+        row = self.conn.execute(
+            "SELECT event_seq, state FROM snapshots WHERE tenant = ?", (tenant_id,)
+        ).fetchone()
+        state, covered = (pickle.loads(row[1]), row[0]) if row else (new_tenant(tenant_id), 0)
+        for seq, body in self.conn.execute(
+            "SELECT seq, body FROM events WHERE tenant = ? AND seq > ? ORDER BY seq", (tenant_id, covered)
+        ).fetchall():
+            decide(state, parse_event(body))
+            covered = seq
+        self.tenants[tenant_id] = state
+        self._covered[tenant_id] = covered
+        return state
+
+    def _snapshot(self) -> None:
+        rows = []
+        for tenant_id, state in self.tenants.items():
+            rows.append((tenant_id, self._covered.get(tenant_id, 0), pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO snapshots (tenant, event_seq, state) VALUES (?, ?, ?)", rows
+        )
+
+    # ---- rebuild ------------------------------------------------------------------------------------------
+
+    def replay(self, progress: Callable[[int], None] | None = None) -> int:
+        """Throw away every derived thing (states, decisions, read models) and rebuild it from the event log."""
+        self.conn.execute("BEGIN")
+        try:
+            self.conn.execute("DELETE FROM decisions")
+            self.conn.execute("DELETE FROM snapshots")
+            self.projections.reset()
+            self.tenants.clear()
+            self._covered.clear()
+            count = 0
+            for seq, tenant_id, body in self._log_rows("SELECT seq, tenant, body FROM events ORDER BY seq"):
+                state = self.tenants.get(tenant_id)
+                if state is None:
+                    state = self.tenants[tenant_id] = new_tenant(tenant_id)
+                self._decide(state, parse_event(body), seq, None)
+                count += 1
+                if count % BATCH == 0:
+                    self.projections.flush()
+                    if progress:
+                        progress(BATCH)
+            self._commit(snapshot=True)
+            if progress:
+                progress(count % BATCH)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return count
+
+    def _log_rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        cursor = self.conn.cursor()
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+
+
+def state_as_of(conn: sqlite3.Connection, tenant_id: str, as_of: str) -> sqlite3.Connection:
+    """An in-memory read-model database holding the tenant as it was after every event with time <= as_of."""
+    limit = parse_time(as_of)
+    memory = sqlite3.connect(":memory:", isolation_level=None)
+    projections = ProjectionStore(memory)
+    state = new_tenant(tenant_id)
+    memory.execute("BEGIN")
+    for seq, time, body in conn.execute(
+        "SELECT seq, time, body FROM events WHERE tenant = ? ORDER BY seq", (tenant_id,)
+    ):
+        if parse_time(time) > limit:
+            continue
+        decision = decide(state, parse_event(body))
+        projections.apply(decision.outputs, STREAM, seq)
+    projections.flush()
+    memory.execute("COMMIT")
+    return memory
+
+
+def parse_time(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"time {value!r} has no UTC offset")
+    return moment
