@@ -23,6 +23,7 @@ from processor.state import (
 )
 
 PROCESSOR_SOURCE = "/licensing-processor"
+SYSTEM_ACTOR = "Microsoft Azure AD Group-Based Licensing"
 
 EntryView = tuple[str, str, int, Any]  # (state, error, disabled mask, detail)
 LicensesView = tuple[tuple[str, int], ...]  # ((skuId, effective disabled mask), ...)
@@ -49,6 +50,18 @@ def licenses_view(catalog: Catalog, user: User) -> LicensesView:
     return tuple(rows)
 
 
+def license_list(catalog: Catalog, licenses: dict[str, int]) -> list[dict[str, Any]]:
+    """A group's `assignedLicenses` on the wire, in assignment order."""
+    return [
+        {
+            "skuId": sku_id,
+            "skuPartNumber": catalog.skus[sku_id].part_number,
+            "disabledPlans": list(catalog.plan_ids_of(disabled)),
+        }
+        for sku_id, disabled in licenses.items()
+    ]
+
+
 class EventContext:
     """What one input event changes, and the output events that say so."""
 
@@ -60,6 +73,7 @@ class EventContext:
         self.outputs: list[dict[str, Any]] = []
         self.freed: set[str] = set()  # SKUs a seat was released for (improved-mode healing)
         self.raised: set[str] = set()  # SKUs whose capacity grew
+        self.user_change_actor = SYSTEM_ACTOR  # who the `Change user license` audit names
         self._users: dict[str, tuple[User, dict[EntryKey, EntryView], LicensesView, int, int]] = {}
         self._usage: dict[str, None] = {}
         self._group_flags: dict[str, bool] = {}
@@ -98,7 +112,7 @@ class EventContext:
             user,
             view,
             licenses_view(catalog, user),
-            enabled_plans(catalog, user),
+            0 if user.soft_deleted else enabled_plans(catalog, user),
             user.suspended,
         )
 
@@ -216,7 +230,9 @@ class EventContext:
             changed.sort(key=lambda k: (catalog.skus[k[0]].part_number, k[1] is not None, k[1] or ""))
             for key in changed:
                 self._emit_entry(user, key, after.get(key), before.get(key))
-            enabled_now = enabled_plans(catalog, user)
+            if changed:
+                self._audit_user_change(user, [after[k] for k in changed if k in after])
+            enabled_now = 0 if user.soft_deleted else enabled_plans(catalog, user)  # deleted: all Suspended
             user.suspended = (user.suspended | (enabled_before & ~enabled_now)) & ~enabled_now
             licenses_now = licenses_view(catalog, user)
             if licenses_now != licenses_before or user.suspended != suspended_before:
@@ -257,6 +273,21 @@ class EventContext:
                 "previousState": before[0] if before else None,
                 "previousError": self.error_code(before[1]) if before else None,
                 "previousDisabledPlans": list(catalog.plan_ids_of(before[2])) if before else [],
+            },
+        )
+
+    def _audit_user_change(self, user: User, entries: list[Entry]) -> None:
+        """The product's `Change user license` audit record: failure with the message if an entry failed."""
+        failed = next((e for e in entries if e.state in ERROR_STATES), None)
+        message = (failed.detail or {}).get("message", failed.error) if failed else None
+        self.emit(
+            "AuditRecorded",
+            {
+                "activity": "Change user license",
+                "actor": self.user_change_actor,
+                "category": "UserManagement",
+                "targetId": user.user_id,
+                "result": f"failure: {message}" if failed else "success",
             },
         )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from events import inputs as ev
-from processor.context import EventContext
+from processor.context import EventContext, license_list
 from processor.direct import apply_direct_change, validate_direct_change
 from processor.evaluation import evaluate_user, group_pass, heal_waiting_users
 from processor.group_config import new_group_licenses
@@ -218,7 +218,7 @@ def _user_updated(ctx: EventContext, event: ev.UserUpdated) -> None:
         targets = sharing | ({user.user_id} if location_changed else set())
         for user_id in [user.user_id] + sorted(targets - {user.user_id}):
             if user_id in targets and user_id in tenant.users:
-                evaluate_user(ctx, tenant.users[user_id])
+                evaluate_user(ctx, tenant.users[user_id], revalidate=False)
 
 
 def _user_deleted(ctx: EventContext, event: ev.UserDeleted) -> None:
@@ -249,6 +249,7 @@ def _user_restored(ctx: EventContext, event: ev.UserRestored) -> None:
     if not user.soft_deleted:
         return
     held = _held_skus(ctx, user)
+    ctx.touch(user)
     user.soft_deleted = False
     ctx.recount_user(user, held)
     _emit_profile(ctx, user)
@@ -380,22 +381,11 @@ def _group_licenses_changed(ctx: EventContext, event: ev.GroupLicensesChanged) -
             "category": "GroupManagement",
             "targetId": group.group_id,
             "result": None,
-            "oldValue": _license_list(catalog, before),
-            "newValue": _license_list(catalog, licenses),
+            "oldValue": license_list(catalog, before),
+            "newValue": license_list(catalog, licenses),
         },
     )
     group_pass(ctx, group)
-
-
-def _license_list(catalog: Any, licenses: dict[str, int]) -> list[dict[str, Any]]:
-    return [
-        {
-            "skuId": sku_id,
-            "skuPartNumber": catalog.skus[sku_id].part_number,
-            "disabledPlans": list(catalog.plan_ids_of(disabled)),
-        }
-        for sku_id, disabled in licenses.items()
-    ]
 
 
 def _emit_group(ctx: EventContext, group: Group, warnings: list[dict[str, Any]] | None = None) -> None:
@@ -407,7 +397,7 @@ def _emit_group(ctx: EventContext, group: Group, warnings: list[dict[str, Any]] 
         "securityEnabled": group.security_enabled,
         "deleted": group.deleted,
         "assignedLicenses": sorted(
-            _license_list(catalog, group.licenses), key=lambda lic: lic["skuPartNumber"]
+            license_list(catalog, group.licenses), key=lambda lic: lic["skuPartNumber"]
         ),
     }
     if warnings:
@@ -425,6 +415,7 @@ def _user_licenses_changed(ctx: EventContext, event: ev.UserLicensesChanged) -> 
     if isinstance(change, Rejection):
         _reject(ctx, event, change, userId=user.user_id)
         return
+    ctx.user_change_actor = event.source
     apply_direct_change(ctx, user, change)
     if tenant.improved:  # faithful: the admin must press Reprocess (SPEC §2.2)
         evaluate_user(ctx, user)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from processor.catalog import Catalog
-from processor.context import EventContext, enabled_plans
+from processor.context import SYSTEM_ACTOR, EventContext, enabled_plans, license_list
 from processor.messages import (
     count_detail,
+    fallback_location_note,
     dependency_detail,
     exclusive_detail,
     location_detail,
@@ -50,8 +51,12 @@ def licensable(group: Group | None) -> bool:
     return group is not None and not group.deleted and bool(group.licenses)
 
 
-def evaluate_user(ctx: EventContext, user: User) -> None:
-    """Reconcile every source of the user and retry its entries in Error / ActiveWithError."""
+def evaluate_user(ctx: EventContext, user: User, revalidate: bool = True) -> None:
+    """Reconcile every source of the user and retry its entries in Error / ActiveWithError.
+
+    `revalidate=False` skips phase 2b: an improved-mode profile change retries errors but leaves applied entries
+    unflagged until a real reprocess (SPEC S40).
+    """
     if user.soft_deleted:
         return  # a deleted user's licences are frozen until restore (SPEC §2.16)
     tenant = ctx.tenant
@@ -71,7 +76,8 @@ def evaluate_user(ctx: EventContext, user: User) -> None:
 
     touched = _withdraw_and_narrow(ctx, user, desired)
     touched |= _widen(ctx, user, desired, touched)
-    _revalidate(ctx, user, touched)
+    if revalidate:
+        _revalidate(ctx, user, touched)
     _add_bundles(ctx, user, catalog)
 
 
@@ -253,8 +259,9 @@ def _add_bundles(ctx: EventContext, user: User, catalog: Catalog) -> None:
                 ctx.drop_entry(user, (sku_id, group_id))
             continue
         if not failures:
+            note = fallback_location_note(location) if location_source == "tenant" else None
             for sku_id, disabled in bundle:
-                ctx.set_entry(user, (sku_id, group_id), ACTIVE, disabled)
+                ctx.set_entry(user, (sku_id, group_id), ACTIVE, disabled, detail=note)
             applied |= bundle_plans
             continue
         failed_codes = {sku_id: code for sku_id, (code, _) in failures.items()}
@@ -270,7 +277,9 @@ def group_pass(ctx: EventContext, group: Group) -> None:
     ctx.watch_group(group_id)
     _processing(ctx, group, QUEUED, 0, 0)
     _processing(ctx, group, IN_PROGRESS, 0, 0)
-    ctx.emit("AuditRecorded", _audit(ctx, group, "Start applying group based license to users", None))
+    start = _audit(ctx, group, "Start applying group based license to users", None)
+    start["modifiedProperties"] = {"assignedLicenses": license_list(tenant.catalog, group.licenses)}
+    ctx.emit("AuditRecorded", start)
     user_ids = list(group.members)
     user_ids += sorted(group.sourced.difference(group.members))
     for user_id in user_ids:
@@ -298,7 +307,7 @@ def _processing(ctx: EventContext, group: Group, state: str, succeeded: int, fai
 def _audit(ctx: EventContext, group: Group, activity: str, result: str | None) -> dict[str, Any]:
     return {
         "activity": activity,
-        "actor": "Microsoft Azure AD Group-Based Licensing",
+        "actor": SYSTEM_ACTOR,
         "category": "GroupManagement",
         "targetId": group.group_id,
         "result": result,

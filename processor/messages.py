@@ -94,6 +94,16 @@ def location_detail(catalog: Catalog, blocked: int, location: str | None, source
     }
 
 
+def fallback_location_note(location: str | None) -> dict[str, Any]:
+    """Not an error: the user has no usage location and was evaluated with the tenant's country (SPEC §6.12)."""
+    return {
+        "effectiveLocation": location,
+        "locationSource": "tenant",
+        "message": f"Evaluated with the tenant's country {location} because the user has no usage location.",
+        "suggestedFix": "Set the user's usage location so that licensing does not depend on the tenant default.",
+    }
+
+
 def uniqueness_detail(shared: list[tuple[str, list[str]]]) -> dict[str, Any]:
     return {
         "addresses": [{"address": address, "alsoUsedBy": holders} for address, holders in shared],
