@@ -417,13 +417,13 @@ class _DemoTenant:
         add("call-eu", "Calling Plan EU")
         add("bi", "Power BI Users")
         add("analysts", "Finance Analysts")
-        add("sales", "Sales Team (dynamic: department eq Sales)")
+        add("sales-dynamic", "Sales Team (dynamic: department eq Sales)")
         add("archive", "Exchange Online Archiving")
         add("pilot", "Legacy - E1 Pilot 2019")
         add("vpn", "VPN Users")
         add("phoenix", "Project Phoenix")
         add("leaders", "People Leaders", kind="distribution", security_enabled=False)
-        add("marketing", "Marketing Team", kind="m365", security_enabled=False)
+        add("marketing-m365", "Marketing Team", kind="m365", security_enabled=False)
 
     def _hr_groups(self, person: Person) -> list[Group]:
         """Groups HR sync maintains from department and title (the dynamic-rule style memberships)."""
@@ -433,9 +433,9 @@ class _DemoTenant:
             keys.append("store" if person.store_manager else "frontline")
         else:
             keys += ["staff", "ems"]
-        keys += [key for key, rule in (("sales", person.department == "Sales"),
+        keys += [key for key, rule in (("sales-dynamic", person.department == "Sales"),
                                        ("vpn", person.department in ("Engineering", "IT")),
-                                       ("marketing", person.department == "Marketing"),
+                                       ("marketing-m365", person.department == "Marketing"),
                                        ("leaders", person.leader)) if rule]  # fmt: skip
         return [g[key] for key in keys]
 
@@ -549,7 +549,7 @@ class _DemoTenant:
             _group_licenses(g["store"], [(E1, [])]),
             _group_licenses(g["pilot"], [(E1, [])]),
             _group_licenses(g["ems"], [(EMS, [])]),
-            _group_licenses(g["sales"], [(POWER_BI, [])]),
+            _group_licenses(g["sales-dynamic"], [(POWER_BI, [])]),
             _group_licenses(g["bi"], [(POWER_BI, [])]),
             _group_licenses(g["archive"], [(ARCHIVING, [])]),
             _group_licenses(g["e5"], [(E3, []), (EMS5, [])]),
@@ -672,7 +672,7 @@ class _DemoTenant:
         for person, target, title in [(p, "Sales", "Account Executive") for p in self.to_sales] + [
             (p, "Marketing", "Marketing Specialist") for p in self.from_sales
         ]:
-            old, new = ("marketing", "sales") if target == "Sales" else ("sales", "marketing")
+            old, new = ("marketing-m365", "sales-dynamic") if target == "Sales" else ("sales-dynamic", "marketing-m365")
             day = self.rng.randint(3, 12)
             story += [(day, (HR, "UserUpdated", {"userId": person.user_id, "department": target, "jobTitle": title})),
                       (day, _leave(HR, g[person.department], person)), (day, _leave(HR, g[old], person)),
