@@ -14,7 +14,8 @@ from processor.demo_tenant import generate_demo_events, write_jsonl
 from processor.embedded import EmbeddedRuntime, open_database
 from processor.messages import ISSUE_LABELS
 
-out = Console()
+out = Console(width=160)
+PER_ERROR_KIND = 2
 
 
 def run_demo(db: Path, users: int, seed: int, events_file: Path | None) -> None:
@@ -64,10 +65,11 @@ def show_product_usage(conn: sqlite3.Connection, tenant: str) -> None:
 
 def show_groups_needing_attention(conn: sqlite3.Connection, tenant: str) -> None:
     rows = conn.execute(
-        "SELECT e.group_id, g.display_name, e.user_id, e.sku_part_number, e.state, e.error, e.message, "
-        "e.suggested_fix FROM group_member_errors e LEFT JOIN groups g "
-        "ON g.tenant = e.tenant AND g.group_id = e.group_id WHERE e.tenant = ? "
-        "ORDER BY e.group_id, e.error, e.user_id",
+        "SELECT e.group_id, g.display_name, coalesce(u.display_name, e.user_id), e.sku_part_number, e.state, "
+        "e.error, e.reason, e.suggested_fix FROM group_member_errors e "
+        "LEFT JOIN groups g ON g.tenant = e.tenant AND g.group_id = e.group_id "
+        "LEFT JOIN users u ON u.tenant = e.tenant AND u.user_id = e.user_id "
+        "WHERE e.tenant = ? ORDER BY g.display_name, e.error, u.display_name",
         (tenant,),
     ).fetchall()
     by_group: dict[str, list[tuple[str, ...]]] = {}
@@ -75,17 +77,23 @@ def show_groups_needing_attention(conn: sqlite3.Connection, tenant: str) -> None
         by_group.setdefault(row[0], []).append(row)
     out.print(f"\n[bold]Groups that need attention[/]: {len(by_group)}")
     for group_id, members in by_group.items():
-        users = sorted({m[2] for m in members})
-        table = Table(
-            title=f"{members[0][1] or group_id} ({group_id}) — {len(users)} user(s) in error",
-            title_justify="left",
-        )
-        for column in ("User", "Product", "State", "Issue", "Reason", "Suggested fix"):
-            table.add_column(column, overflow="fold")
-        for _, _, user_id, part, state, error, message, fix in members[:8]:
-            table.add_row(user_id, part, state, ISSUE_LABELS.get(error, error), message or "", fix or "")
-        if len(members) > 8:
-            table.add_row(f"… {len(members) - 8} more", "", "", "", "", "")
+        users = len({m[2] for m in members})
+        table = Table(title=f"{members[0][1] or group_id} — {users} user(s) in error", title_justify="left")
+        table.add_column("User", max_width=22)
+        table.add_column("Product", max_width=20)
+        table.add_column("Issue", max_width=26)
+        table.add_column("Reason", overflow="fold", ratio=2)
+        table.add_column("Suggested fix", overflow="fold", ratio=3)
+        shown: dict[str, int] = {}
+        for _, _, user, part, state, error, reason, fix in members:
+            shown[error] = shown.get(error, 0) + 1
+            if shown[error] > PER_ERROR_KIND:
+                continue  # a few examples of every kind of problem rather than many of one
+            issue = ISSUE_LABELS.get(error, error) + (" (still applied)" if state == "ActiveWithError" else "")
+            table.add_row(user, part, issue, reason or "", fix or "")
+        hidden = sum(max(0, n - PER_ERROR_KIND) for n in shown.values())
+        if hidden:
+            table.add_row(f"… {hidden} more", "", "", "", "")
         out.print(table)
 
 
@@ -95,8 +103,9 @@ def show_rejections(conn: sqlite3.Connection, tenant: str) -> None:
         (tenant,),
     ).fetchall()
     table = Table(title=f"Rejected commands: {len(rows)}", title_justify="left")
-    for column in ("Event", "Command", "Target", "Error", "Message"):
+    for column in ("Event", "Command", "Target", "Error"):
         table.add_column(column, overflow="fold")
+    table.add_column("Message", overflow="fold", ratio=3)
     for row in rows[:12]:
         table.add_row(*[str(v) for v in row])
     out.print(table)

@@ -36,6 +36,7 @@ def count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, 
     names = ", ".join(catalog.sku(s).part_number for s in adding)
     return {
         "sku": sku_ref(catalog, sku_id),
+        "reason": f"no {part} seat available",
         "message": (
             "Not enough licenses are available to complete this operation. Purchase more licenses or remove "
             f"unneeded licenses from users and groups for SKU [{part}]. Licenses being added: [{names}]"
@@ -47,6 +48,7 @@ def count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, 
 def exclusive_detail(catalog: Catalog, pairs: list[tuple[int, int]]) -> dict[str, Any]:
     first_new, first_old = pairs[0]
     return {
+        "reason": "; ".join(f"{catalog.plan_name(a)} clashes with {catalog.plan_name(b)}" for a, b in pairs),
         "pairs": [{"plan": plan_ref(catalog, a), "conflictsWith": plan_ref(catalog, b)} for a, b in pairs],
         "message": (
             f"License assignment failed because service plans [{catalog.plan_id(first_new)}], "
@@ -64,6 +66,9 @@ def dependency_detail(catalog: Catalog, missing: list[tuple[int, int]]) -> dict[
     dependent, need = missing[0]
     needed = ", ".join(f"[{catalog.plan_id(b)}]" for b in bits(need))
     return {
+        "reason": "; ".join(
+            f"{catalog.plan_name(p)} needs {' or '.join(catalog.plan_name(b) for b in bits(n))}" for p, n in missing
+        ),
         "missing": [
             {"plan": plan_ref(catalog, p), "requiresAnyOf": [plan_ref(catalog, b) for b in bits(n)]}
             for p, n in missing
@@ -83,6 +88,7 @@ def location_detail(catalog: Catalog, blocked: int, location: str | None, source
     names = ", ".join(catalog.plan_name(b) for b in bits(blocked))
     where = location or "(none)"
     return {
+        "reason": f"{names} not offered in {where} ({source} location)",
         "location": location,
         "locationSource": source,
         "plans": [plan_ref(catalog, b) for b in bits(blocked)],
@@ -106,6 +112,7 @@ def fallback_location_note(location: str | None) -> dict[str, Any]:
 
 def uniqueness_detail(shared: list[tuple[str, list[str]]]) -> dict[str, Any]:
     return {
+        "reason": "; ".join(f"{a} also used by {', '.join(h)}" for a, h in shared),
         "addresses": [{"address": address, "alsoUsedBy": holders} for address, holders in shared],
         "message": PROXY_MESSAGE,
         "suggestedFix": (
@@ -120,6 +127,7 @@ def other_detail(catalog: Catalog, failed: dict[str, str]) -> dict[str, Any]:
     causes = [{**sku_ref(catalog, s), "error": code} for s, code in failed.items()]
     names = ", ".join(f"{c['skuPartNumber']} ({c['error']})" for c in causes)
     return {
+        "reason": f"sibling license failed: {names}",
         "causedBy": causes,
         "message": f"Not assigned because another license of the same group failed: {names}.",
         "suggestedFix": f"Fix the failing sibling license ({names}); this one is then assigned with it.",
