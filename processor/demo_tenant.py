@@ -45,7 +45,8 @@ AUDIO, PROJECT, CALLING, POWER_BI, ARCHIVING = (
     "POWER_BI_PRO",
     "EXCHANGEARCHIVE_ADDON",
 )
-# The 2019 plan list of ENTERPRISEPACK (catalog.json), needed to switch off everything but Skype in one group.
+# The 2019 plan list of ENTERPRISEPACK (catalog.json): an add-on group bundles an E3 that enables only the add-on's
+# prerequisite, because a group may not carry an add-on without it (SPEC §2.3, groupPrereqPolicy = reject).
 E3_PLANS = (
     "BPOS_S_TODO_2", "Deskless", "EXCHANGE_S_ENTERPRISE", "FLOW_O365_P2", "FORMS_PLAN_E3", "MCOSTANDARD",
     "OFFICESUBSCRIPTION", "POWERAPPS_O365_P2", "PROJECTWORKMANAGEMENT", "RMS_S_ENTERPRISE", "SHAREPOINTENTERPRISE",
@@ -53,6 +54,7 @@ E3_PLANS = (
 )  # fmt: skip
 STAFF_E3_DISABLED = ["SWAY", "YAMMER_ENTERPRISE"]  # the company standard: no Sway, Yammer not rolled out
 SKYPE_ONLY_E3_DISABLED = [plan for plan in E3_PLANS if plan != "MCOSTANDARD"]
+EXCHANGE_ONLY_E3_DISABLED = [plan for plan in E3_PLANS if plan != "EXCHANGE_S_ENTERPRISE"]
 PROJECT_SHORTFALL, PROJECT_PURCHASE = 8, 3  # members without a seat; seats bought later (5 stay in error)
 EMS5_SHORTFALL = 5
 CALLING_COUNTRIES = ("US", "CA", "GB", "IE", "FR", "DE", "NL", "ES")  # demo rule for MCOPSTN1 (SPEC §3.3)
@@ -542,7 +544,7 @@ class _DemoTenant:
         # The admin nests "Finance Analysts" into "Power BI Users"; nested members get nothing (SPEC S49).
         emit(ADMIN, "GroupMemberAdded", {"groupId": g["bi"].group_id, "memberId": g["analysts"].group_id,
                                          "memberType": "group"})  # fmt: skip
-        # Licences go on after the members are in, each one a group pass; archiving needs Exchange from E3 first.
+        # Licences go on after the members are in, each one a group pass.
         for step in (
             _group_licenses(g["staff"], [(E3, STAFF_E3_DISABLED)]),
             _group_licenses(g["frontline"], [(E1, [])]),
@@ -551,7 +553,7 @@ class _DemoTenant:
             _group_licenses(g["ems"], [(EMS, [])]),
             _group_licenses(g["sales-dynamic"], [(POWER_BI, [])]),
             _group_licenses(g["bi"], [(POWER_BI, [])]),
-            _group_licenses(g["archive"], [(ARCHIVING, [])]),
+            _group_licenses(g["archive"], [(E3, EXCHANGE_ONLY_E3_DISABLED), (ARCHIVING, [])]),
             _group_licenses(g["e5"], [(E3, []), (EMS5, [])]),
             # Rejected: Audio Conferencing alone lacks its Skype prerequisite inside the group (SPEC S28) ...
             _group_licenses(g["audio"], [(AUDIO, [])]),
