@@ -1,6 +1,6 @@
 """A realistic demo tenant ("contoso") as CloudEvents input events (CONTRACT §1–§2), in log order.
 
-About 3,000 employees in 13 departments and 7 countries, 32 groups and 9 subscriptions. One month is simulated: the
+About 3,000 employees in 13 departments and 7 countries, 31 groups and 9 subscriptions. One month is simulated: the
 initial HR and admin load, then three weeks of daily work (new hires, leavers, transfers, helpdesk tickets, a product
 swap, a Teams Phone rollout, a seat purchase). The admins make the mistakes that real tenants contain, so that a
 faithful engine (SPEC §2.5; check order location → uniqueness → exclusivity → dependency → seats) ends with every
@@ -28,12 +28,12 @@ import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 HR, ADMIN, BILLING = "/hr-sync", "/admin-portal", "/billing"
-START = datetime(2026, 1, 5, 8, 0, 0, tzinfo=timezone.utc)  # a Monday: day 0 is the initial load
+START = datetime(2026, 1, 5, 8, 0, 0, tzinfo=UTC)  # a Monday: day 0 is the initial load
 MIN_USERS = 200  # below this, departments are too small to cast every scenario
 WORKING_DAYS = 15  # daily life after the initial load
 
@@ -51,69 +51,78 @@ E3_PLANS = (
     "BPOS_S_TODO_2", "Deskless", "EXCHANGE_S_ENTERPRISE", "FLOW_O365_P2", "FORMS_PLAN_E3", "MCOSTANDARD",
     "OFFICESUBSCRIPTION", "POWERAPPS_O365_P2", "PROJECTWORKMANAGEMENT", "RMS_S_ENTERPRISE", "SHAREPOINTENTERPRISE",
     "SHAREPOINTWAC", "STREAM_O365_E3", "SWAY", "TEAMS1", "YAMMER_ENTERPRISE",
-)  # fmt: skip
+)
 STAFF_E3_DISABLED = ["SWAY", "YAMMER_ENTERPRISE"]  # the company standard: no Sway, Yammer not rolled out
 SKYPE_ONLY_E3_DISABLED = [plan for plan in E3_PLANS if plan != "MCOSTANDARD"]
 EXCHANGE_ONLY_E3_DISABLED = [plan for plan in E3_PLANS if plan != "EXCHANGE_S_ENTERPRISE"]
 PROJECT_SHORTFALL, PROJECT_PURCHASE = 8, 3  # members without a seat; seats bought later (5 stay in error)
 EMS5_SHORTFALL = 5
-CALLING_COUNTRIES = ("US", "CA", "GB", "IE", "FR", "DE", "NL", "ES")  # demo rule for MCOPSTN1 (SPEC §3.3)
-OFFSHORE = ("IN", "BR", "JP")
+OFFSHORE = ("IN", "BR", "JP")  # outside the demo's MCOPSTN1 countries US, CA, GB, IE, FR, DE, NL, ES (SPEC §3.3)
 
-NAMES: dict[str, tuple[list[str], list[str]]] = {
+NAMES: dict[str, tuple[list[str], list[str]]] = {  # given names, surnames; ASCII so that they fit in a UPN
     "anglo": (
-        """James Mary John Patricia Robert Jennifer Michael Linda William Elizabeth David Barbara Richard Susan Joseph
-        Jessica Thomas Sarah Charles Karen Christopher Nancy Daniel Lisa Matthew Betty Anthony Margaret Mark Sandra
-        Donald Ashley Steven Kimberly Paul Emily Andrew Donna Joshua Michelle Kenneth Carol Kevin Amanda Brian Melissa
-        George Deborah Timothy Stephanie Ronald Rebecca Jason Sharon Edward Laura Jeffrey Cynthia Ryan Kathleen Jacob
-        Amy Gary Angela Nicholas Shirley Eric Anna Jonathan Brenda Stephen Pamela Larry Emma Justin Nicole Scott Helen
-        Brandon Samantha Benjamin Katherine Samuel Christine Gregory Debra Alexander Rachel Patrick Carolyn Frank Janet
-        Raymond Maria Jack Olivia Dennis Heather Jerry Alice Oliver Grace""".split(),
-        """Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez Wilson
-        Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark Ramirez Lewis
-        Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera
-        Campbell Mitchell Carter Roberts Gomez Phillips Evans Turner Diaz Parker Cruz Edwards Collins Reyes Stewart
-        Morris Morales Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper Peterson Bailey Reed Kelly Howard Ramos Kim
-        Cox Ward Richardson Watson Brooks Chavez Wood James Bennett Gray Mendoza Ruiz Hughes Price Alvarez Castillo
-        Sanders Patel Myers Long Ross Foster Jimenez Powell Jenkins Perry Russell Sullivan Bell Coleman Butler
-        Henderson Barnes Fisher Vasquez Simmons Romero Jordan Patterson Hamilton Graham Wallace Hayes""".split(),
+        ["James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William", "Elizabeth",
+         "David", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen",
+         "Christopher", "Nancy", "Daniel", "Lisa", "Matthew", "Betty", "Anthony", "Margaret", "Mark", "Sandra",
+         "Donald", "Ashley", "Steven", "Kimberly", "Paul", "Emily", "Andrew", "Donna", "Joshua", "Michelle", "Kenneth",
+         "Carol", "Kevin", "Amanda", "Brian", "Melissa", "George", "Deborah", "Timothy", "Stephanie", "Ronald",
+         "Rebecca", "Jason", "Sharon", "Edward", "Laura", "Jeffrey", "Cynthia", "Ryan", "Kathleen", "Jacob", "Amy",
+         "Gary", "Angela", "Nicholas", "Shirley", "Eric", "Anna", "Jonathan", "Brenda", "Stephen", "Pamela", "Larry",
+         "Emma", "Justin", "Nicole", "Scott", "Helen", "Brandon", "Samantha", "Benjamin", "Katherine", "Samuel",
+         "Christine", "Gregory", "Debra", "Alexander", "Rachel", "Patrick", "Carolyn", "Frank", "Janet", "Raymond",
+         "Maria", "Jack", "Olivia", "Dennis", "Heather", "Jerry", "Alice", "Oliver", "Grace"],
+        ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
+         "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
+         "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker",
+         "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson",
+         "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans",
+         "Turner", "Diaz", "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales", "Murphy",
+         "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey", "Reed", "Kelly", "Howard",
+         "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson", "Brooks", "Chavez", "Wood", "James", "Bennett", "Gray",
+         "Mendoza", "Ruiz", "Hughes", "Price", "Alvarez", "Castillo", "Sanders", "Patel", "Myers", "Long", "Ross",
+         "Foster", "Jimenez", "Powell", "Jenkins", "Perry", "Russell", "Sullivan", "Bell", "Coleman", "Butler",
+         "Henderson", "Barnes", "Fisher", "Vasquez", "Simmons", "Romero", "Jordan", "Patterson", "Hamilton", "Graham",
+         "Wallace", "Hayes"],
     ),
     "DE": (
-        """Lukas Leon Finn Jonas Paul Felix Maximilian Elias Noah Ben Anna Lena Lea Hannah Sophie Marie Laura Julia
-        Katharina Johanna Stefan Andreas Thomas Sabine Claudia Juergen Uwe Birgit Matthias Tobias""".split(),
-        """Mueller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schaefer Koch Bauer Richter
-        Klein Wolf Schroeder Neumann Schwarz Zimmermann Braun Krueger Hofmann Hartmann Lange Schmitt Werner Schmitz
-        Krause Meier""".split(),
+        ["Lukas", "Leon", "Finn", "Jonas", "Paul", "Felix", "Maximilian", "Elias", "Noah", "Ben", "Anna", "Lena",
+         "Lea", "Hannah", "Sophie", "Marie", "Laura", "Julia", "Katharina", "Johanna", "Stefan", "Andreas", "Thomas",
+         "Sabine", "Claudia", "Juergen", "Uwe", "Birgit", "Matthias", "Tobias"],
+        ["Mueller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
+         "Schaefer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schroeder", "Neumann", "Schwarz", "Zimmermann",
+         "Braun", "Krueger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner", "Schmitz", "Krause", "Meier"],
     ),
     "FR": (
-        """Camille Louis Lucas Chloe Manon Hugo Gabriel Jules Lea Ines Thomas Nicolas Julien Mathilde Antoine Pierre
-        Sophie Claire Isabelle Francois Helene Emilie Marc Guillaume Celine Aurelie Vincent Laurent Nathalie
-        Sylvie""".split(),
-        """Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent Lefebvre Michel Garcia
-        David Bertrand Roux Vincent Fournier Morel Girard Andre Lefevre Mercier Dupont Lambert Bonnet Francois
-        Fontaine""".split(),
+        ["Camille", "Louis", "Lucas", "Chloe", "Manon", "Hugo", "Gabriel", "Jules", "Lea", "Ines", "Thomas", "Nicolas",
+         "Julien", "Mathilde", "Antoine", "Pierre", "Sophie", "Claire", "Isabelle", "Francois", "Helene", "Emilie",
+         "Marc", "Guillaume", "Celine", "Aurelie", "Vincent", "Laurent", "Nathalie", "Sylvie"],
+        ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon",
+         "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel",
+         "Girard", "Andre", "Lefevre", "Mercier", "Dupont", "Lambert", "Bonnet", "Francois", "Fontaine"],
     ),
     "IN": (
-        """Aarav Vivaan Aditya Arjun Rohan Rahul Priya Ananya Diya Kavya Neha Pooja Sneha Vikram Sanjay Amit Anil
-        Deepak Karthik Suresh Lakshmi Meera Divya Ishaan Nikhil Rajesh Sunita Swati Varun Harini""".split(),
-        """Sharma Patel Singh Kumar Gupta Reddy Iyer Nair Rao Mehta Shah Joshi Desai Menon Pillai Chopra Malhotra
-        Agarwal Bhat Kulkarni Banerjee Chatterjee Mukherjee Das Verma Mishra Pandey Srinivasan Krishnan
-        Ghosh""".split(),
+        ["Aarav", "Vivaan", "Aditya", "Arjun", "Rohan", "Rahul", "Priya", "Ananya", "Diya", "Kavya", "Neha", "Pooja",
+         "Sneha", "Vikram", "Sanjay", "Amit", "Anil", "Deepak", "Karthik", "Suresh", "Lakshmi", "Meera", "Divya",
+         "Ishaan", "Nikhil", "Rajesh", "Sunita", "Swati", "Varun", "Harini"],
+        ["Sharma", "Patel", "Singh", "Kumar", "Gupta", "Reddy", "Iyer", "Nair", "Rao", "Mehta", "Shah", "Joshi",
+         "Desai", "Menon", "Pillai", "Chopra", "Malhotra", "Agarwal", "Bhat", "Kulkarni", "Banerjee", "Chatterjee",
+         "Mukherjee", "Das", "Verma", "Mishra", "Pandey", "Srinivasan", "Krishnan", "Ghosh"],
     ),
     "BR": (
-        """Joao Pedro Lucas Gabriel Mateus Rafael Gustavo Felipe Bruno Thiago Ana Maria Juliana Fernanda Camila Beatriz
-        Larissa Mariana Leticia Aline Carlos Eduardo Marcelo Ricardo Rodrigo Patricia Renata Vanessa Tatiana
-        Luiza""".split(),
-        """Silva Santos Oliveira Souza Rodrigues Ferreira Alves Pereira Lima Gomes Costa Ribeiro Martins Carvalho
-        Almeida Lopes Soares Fernandes Vieira Barbosa Rocha Dias Nascimento Andrade Moreira Nunes Marques Machado
-        Mendes Freitas""".split(),
+        ["Joao", "Pedro", "Lucas", "Gabriel", "Mateus", "Rafael", "Gustavo", "Felipe", "Bruno", "Thiago", "Ana",
+         "Maria", "Juliana", "Fernanda", "Camila", "Beatriz", "Larissa", "Mariana", "Leticia", "Aline", "Carlos",
+         "Eduardo", "Marcelo", "Ricardo", "Rodrigo", "Patricia", "Renata", "Vanessa", "Tatiana", "Luiza"],
+        ["Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima", "Gomes", "Costa",
+         "Ribeiro", "Martins", "Carvalho", "Almeida", "Lopes", "Soares", "Fernandes", "Vieira", "Barbosa", "Rocha",
+         "Dias", "Nascimento", "Andrade", "Moreira", "Nunes", "Marques", "Machado", "Mendes", "Freitas"],
     ),
     "JP": (
-        """Haruto Yuto Sota Yuki Hayato Haruki Ren Kaito Takumi Riku Yui Hina Sakura Aoi Rin Mio Yuna Akari Emi Kenji
-        Hiroshi Takeshi Naoko Keiko Yumiko Satoshi Daisuke Kazuki Shota Ayaka""".split(),
-        """Sato Suzuki Takahashi Tanaka Watanabe Ito Yamamoto Nakamura Kobayashi Kato Yoshida Yamada Sasaki Yamaguchi
-        Matsumoto Inoue Kimura Hayashi Shimizu Yamazaki Mori Abe Ikeda Hashimoto Yamashita Ishikawa Nakajima Maeda
-        Fujita Ogawa""".split(),
+        ["Haruto", "Yuto", "Sota", "Yuki", "Hayato", "Haruki", "Ren", "Kaito", "Takumi", "Riku", "Yui", "Hina",
+         "Sakura", "Aoi", "Rin", "Mio", "Yuna", "Akari", "Emi", "Kenji", "Hiroshi", "Takeshi", "Naoko", "Keiko",
+         "Yumiko", "Satoshi", "Daisuke", "Kazuki", "Shota", "Ayaka"],
+        ["Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato",
+         "Yoshida", "Yamada", "Sasaki", "Yamaguchi", "Matsumoto", "Inoue", "Kimura", "Hayashi", "Shimizu", "Yamazaki",
+         "Mori", "Abe", "Ikeda", "Hashimoto", "Yamashita", "Ishikawa", "Nakajima", "Maeda", "Fujita", "Ogawa"],
     ),
 }
 
@@ -155,7 +164,7 @@ DEPARTMENTS = (
                               ("Assistant Store Manager", 8), ("Store Manager", 6)), frontline=True),
     Department("Warehouse", 9, (("Warehouse Associate", 60), ("Forklift Operator", 20), ("Inventory Clerk", 12),
                                 ("Shift Supervisor", 8)), frontline=True),
-)  # fmt: skip
+)
 DEPARTMENT = {department.name: department for department in DEPARTMENTS}
 LEADER_WORDS = ("Manager", "Director", "Lead", "Vice President", "Chief", "Supervisor", "General Counsel")
 STORE_MANAGERS = ("Store Manager", "Assistant Store Manager")
@@ -253,8 +262,8 @@ def _user_licenses(person: Person, add: Iterable[tuple[str, list[str]]] = (), re
 
 
 def _reprocess(target: Person | Group) -> Step:
-    key = ("userId", target.user_id) if isinstance(target, Person) else ("groupId", target.group_id)
-    return (ADMIN, "LicenseReprocessRequested", {key[0]: key[1]})
+    data = {"userId": target.user_id} if isinstance(target, Person) else {"groupId": target.group_id}
+    return (ADMIN, "LicenseReprocessRequested", data)
 
 
 def _seats(needed: int) -> int:
@@ -297,7 +306,7 @@ class _EventLog:
             "tenant": self.tenant,
             "datacontenttype": "application/json",
             "data": data,
-        })  # fmt: skip
+        })
 
 
 class _DemoTenant:
@@ -370,24 +379,24 @@ class _DemoTenant:
             return p.usage_location is not None
 
         plain_office = office("Sales", "Marketing", "Engineering", "Finance", "Human Resources", "Legal",
-                              "Customer Support", "Operations", "Research")  # fmt: skip
+                              "Customer Support", "Operations", "Research")
         # Stories are cast on people whose other memberships cannot interfere with them (no IT/executives).
         self.sales_alias_owner = self._cast(1, office("Sales"), lambda p: p.job_title == "Sales Operations Analyst")
         self.support_alias_owner = self._cast(1, office("Customer Support"), lambda p: p.leader)
         # Skype must come from "All Staff E3" only, and no other add-on may depend on that group's Exchange plan.
         self.audio_leavers = self._cast(4, office("Marketing", "Engineering", "Operations", "Research",
-                                                  "Human Resources"), located)  # fmt: skip
+                                                  "Human Resources"), located)
         self.relocating = self._cast(1, office("Customer Support"), lambda p: p.usage_location == "US")
         self.offshore_support = self._cast(3, office("Customer Support"), lambda p: p.usage_location in OFFSHORE)
         self.offshore_sales = self._cast(2, office("Sales"), lambda p: p.usage_location in ("IN", "JP"))
         self.no_location = self._cast(3, office("Marketing", "Engineering", "Operations", "Research"),
-                                      lambda p: p.usage_location is None)  # fmt: skip
+                                      lambda p: p.usage_location is None)
         self.inherited_remover = self._cast(1, plain_office)
         self.e1_requester = self._cast(1, plain_office, located)
         self.direct_power_bi = self._cast(5, office("Finance", "Operations", "Research", "Engineering"), located)
         self.transfers = self._cast(3, lambda p: p.frontline and not p.store_manager, located)
         self.project_managers = self._cast(max(12, users // 80), office("Engineering", "Operations", "Research",
-                                                                         "Marketing"))  # fmt: skip
+                                                                         "Marketing"))
         self.pilot = self._cast(8, lambda p: p.frontline and not p.store_manager)
         # Small tenants may lack people who fit a story; move them so the story still happens.
         for person in self.relocating:
@@ -438,7 +447,7 @@ class _DemoTenant:
         keys += [key for key, rule in (("sales-dynamic", person.department == "Sales"),
                                        ("vpn", person.department in ("Engineering", "IT")),
                                        ("marketing-m365", person.department == "Marketing"),
-                                       ("leaders", person.leader)) if rule]  # fmt: skip
+                                       ("leaders", person.leader)) if rule]
         return [g[key] for key in keys]
 
     def _plan_admin_groups(self) -> None:
@@ -449,10 +458,10 @@ class _DemoTenant:
         self.e5 += [p for p in free if p.department == "Engineering"][: max(0, 2 * EMS5_SHORTFALL - len(self.e5))]
         self.audio = [p for p in free if p.leader and p.department in ("Sales", "Marketing", "Executive Office")]
         self.archive = [p for p in free if p.department in ("Legal", "Executive Office")
-                        or p.job_title in ("Controller", "Finance Manager")]  # fmt: skip
+                        or p.job_title in ("Controller", "Finance Manager")]
         self.analysts = [p for p in self.staff if p.job_title == "Financial Analyst"]
         self.bi = [p for p in free if p.job_title in ("Digital Marketing Analyst", "Data Scientist",
-                                                      "Operations Analyst")]  # fmt: skip
+                                                      "Operations Analyst")]
         call_us = [p for p in free if p.department == "Customer Support" and p.usage_location in ("US", None)]
         call_eu = [p for p in free if p.department == "Sales" and p.usage_location in ("GB", "DE", "FR")]
         # The offshore people come in with the rest of their team, in no particular place in the list.
@@ -460,7 +469,7 @@ class _DemoTenant:
         self.call_eu = self._mix(call_eu + self.offshore_sales)
         self.phoenix = self.rng.sample([p for p in free if p.department == "Engineering"], 6)
         self.managed = {p.user_id for group in (self.e5, self.audio, self.archive, self.bi, self.call_us,
-                                                self.call_eu, self.phoenix) for p in group}  # fmt: skip
+                                                self.call_eu, self.phoenix) for p in group}
 
     def _mix(self, people: list[Person]) -> list[Person]:
         return self.rng.sample(people, len(people))
@@ -485,7 +494,7 @@ class _DemoTenant:
 
     def _subscriptions(self) -> list[tuple[str, int]]:
         office = [p for p in self.staff + self.hires + self.sales_aliased + self.support_aliased + self.fabrikam
-                  if not p.frontline] + self.transfers  # fmt: skip
+                  if not p.frontline] + self.transfers
         frontline = [p for p in self.staff + self.hires if p.frontline]
         sales = [p for p in self.staff + self.hires + self.sales_aliased + self.fabrikam if p.department == "Sales"]
         power_bi = sales + self.bi + self.direct_power_bi + self.no_location[:1] + self.to_sales
@@ -512,7 +521,7 @@ class _DemoTenant:
             *(self._new_hire(person) for person in self.hires),
             *(self._leaver(person) for person in self.leavers),
             *(self._rename(person) for person in self.renamed),
-        ]  # fmt: skip
+        ]
         by_day: dict[int, list[list[Step]]] = {}
         for story in storylines:
             for day in sorted({day for day, _ in story}):
@@ -535,15 +544,15 @@ class _DemoTenant:
                                          "kind": group.kind, "securityEnabled": group.security_enabled})
         for person in self.staff:
             for group in self._hr_groups(person):
-                emit(HR, "GroupMemberAdded", {"groupId": group.group_id, "memberId": person.user_id})
+                emit(*_join(HR, group, person))
         manual = [("e5", self.e5), ("audio", self.audio), ("archive", self.archive), ("analysts", self.analysts),
-                  ("bi", self.bi), ("pilot", self.pilot), ("phoenix", self.phoenix)]  # fmt: skip
+                  ("bi", self.bi), ("pilot", self.pilot), ("phoenix", self.phoenix)]
         for key, members in manual:
             for person in members:
-                emit(ADMIN, "GroupMemberAdded", {"groupId": g[key].group_id, "memberId": person.user_id})
+                emit(*_join(ADMIN, g[key], person))
         # The admin nests "Finance Analysts" into "Power BI Users"; nested members get nothing (SPEC S49).
         emit(ADMIN, "GroupMemberAdded", {"groupId": g["bi"].group_id, "memberId": g["analysts"].group_id,
-                                         "memberType": "group"})  # fmt: skip
+                                         "memberType": "group"})
         # Licences go on after the members are in, each one a group pass.
         for step in (
             _group_licenses(g["staff"], [(E3, STAFF_E3_DISABLED)]),
@@ -584,7 +593,7 @@ class _DemoTenant:
         story: Story = [(day, _join(ADMIN, pm, p)) for day, p in zip(days, self.project_managers)]
         bought = len(self.project_managers) - PROJECT_SHORTFALL + PROJECT_PURCHASE
         story.append((12, (BILLING, "SubscriptionChanged",
-                           {"skuId": PROJECT, "prepaidUnits": {"enabled": bought}, "version": 2})))  # fmt: skip
+                           {"skuId": PROJECT, "prepaidUnits": {"enabled": bought}, "version": 2})))
         # Faithful mode does not hand out bought seats by itself; the admin reprocesses the group (SPEC S08/S14).
         story.append((12, _reprocess(pm)))
         return story
@@ -601,7 +610,7 @@ class _DemoTenant:
         """Helpdesk copies shared aliases onto new hires before HR adds them to the E3 group (SPEC S41/S42)."""
         story: Story = []
         for owner, alias, hires in ((self.sales_alias_owner[0], "sales", self.sales_aliased),
-                                    (self.support_alias_owner[0], "support", self.support_aliased)):  # fmt: skip
+                                    (self.support_alias_owner[0], "support", self.support_aliased)):
             address = f"smtp:{alias}@{self.domain}"
             story.append((2, (ADMIN, "UserUpdated", {"userId": owner.user_id,
                                                      "proxyAddresses": [f"SMTP:{owner.upn}", address]})))
@@ -643,14 +652,14 @@ class _DemoTenant:
         story: Story = [(4, _user_licenses(p, [(POWER_BI, [])])) for p in self.no_location]  # rejected: no location
         first = self.no_location[0]
         story += [(7, (HR, "UserUpdated", {"userId": first.user_id, "usageLocation": "US"})),
-                  (7, _user_licenses(first, [(POWER_BI, [])]))]  # fmt: skip
+                  (7, _user_licenses(first, [(POWER_BI, [])]))]
         story.append((5, _user_licenses(self.inherited_remover[0], remove=[E3])))  # rejected: inherited
         story.append((9, _user_licenses(self.e1_requester[0], [(E1, [])])))  # rejected: clashes with E3
         days = self._spread(self.direct_power_bi, 2, 12)
         story += [(day, _user_licenses(p, [(POWER_BI, [])])) for day, p in zip(days, self.direct_power_bi)]
         days = self._spread(self.located_later, 1, 14)
         story += [(day, (HR, "UserUpdated", {"userId": p.user_id, "usageLocation": "US"}))
-                  for day, p in zip(days, self.located_later)]  # fmt: skip
+                  for day, p in zip(days, self.located_later)]
         story += [(day, _leave(ADMIN, self.groups["bi"], p)) for day, p in zip((6, 10), self.bi_dropped)]
         return story
 
@@ -661,7 +670,7 @@ class _DemoTenant:
         story: Story = []
         for day, person, add_first in zip((5, 7, 10), self.transfers, (True, True, False)):
             move = (HR, "UserUpdated", {"userId": person.user_id, "department": "Operations",
-                                        "jobTitle": "Operations Analyst"})  # fmt: skip
+                                        "jobTitle": "Operations Analyst"})
             leave = [_leave(HR, g["frontline"], person), _leave(HR, g[person.department], person)]
             join = [_join(HR, g[key], person) for key in ("Operations", "staff", "ems")]
             story += [(day, step) for step in [move, *(join + leave if add_first else leave + join)]]
@@ -678,7 +687,7 @@ class _DemoTenant:
             day = self.rng.randint(3, 12)
             story += [(day, (HR, "UserUpdated", {"userId": person.user_id, "department": target, "jobTitle": title})),
                       (day, _leave(HR, g[person.department], person)), (day, _leave(HR, g[old], person)),
-                      (day, _join(HR, g[target], person)), (day, _join(HR, g[new], person))]  # fmt: skip
+                      (day, _join(HR, g[target], person)), (day, _join(HR, g[new], person))]
         return story
 
     def _new_hire(self, person: Person) -> Story:

@@ -1,0 +1,63 @@
+"""Topic creation and offset queries (aiokafka admin and a group-less consumer)."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from processor.kafka import DEAD_LETTER_TOPIC, DECISIONS_TOPIC, EVENTS_TOPIC
+
+TOPICS = (EVENTS_TOPIC, DECISIONS_TOPIC, DEAD_LETTER_TOPIC)
+
+
+async def create_topics(bootstrap: str, partitions: int, replication: int = 1) -> list[str]:
+    """Create the three topics; existing ones are left as they are (idempotent). Returns those created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [NewTopic(t, partitions, replication) for t in TOPICS if t not in existing]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass  # created concurrently by someone else
+        return [t.name for t in wanted]
+    finally:
+        await admin.close()
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """Next offset to be written, per partition of the topic."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        ends = await consumer.end_offsets(tps) if tps else {}
+        return {tp.partition: offset for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+    """Offsets the consumer group has committed on the topic, read without joining the group."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        committed = {}
+        for partition in sorted(partitions):
+            offset = await consumer.committed(TopicPartition(topic, partition))
+            if offset is not None and offset >= 0:
+                committed[partition] = offset
+        return committed
+    finally:
+        await consumer.stop()
