@@ -201,8 +201,8 @@ def tenant_payloads(draw: st.DrawFn, budget: int) -> list[Payload]:
     for group in GROUPS[: draw(st.integers(1, 3))]:
         events.append(("GroupCreated", {"groupId": group, "displayName": group.upper()}))
     events = events[:budget]
-    size = draw(st.integers(0, max(0, budget - len(events))))
-    while len(events) < size:
+    target = len(events) + draw(st.integers(0, max(0, budget - len(events))))
+    while len(events) < target:
         events.extend(draw(body_events(skus)))
     return events[:budget]
 
