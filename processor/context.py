@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from processor.catalog import Catalog
 from processor.state import (
     COUNT,
@@ -27,6 +29,11 @@ SYSTEM_ACTOR = "Microsoft Azure AD Group-Based Licensing"
 
 EntryView = tuple[str, str, int, Any]  # (state, error, disabled mask, detail)
 LicensesView = tuple[tuple[str, int], ...]  # ((skuId, effective disabled mask), ...)
+
+
+def encode_output(output: dict[str, Any]) -> bytes:
+    """The one serialisation of an output event, shared by both runtimes (byte-identical decisions)."""
+    return orjson.dumps(output)
 
 
 def enabled_plans(catalog: Catalog, user: User) -> int:

@@ -9,7 +9,6 @@ the log sequence they cover, and rebuilt by replaying the log after that sequenc
 from __future__ import annotations
 
 import hashlib
-import json
 import pickle
 import sqlite3
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from events import ParseError, parse_event
 from events.inputs import InputEvent
+from processor.context import encode_output
 from processor.decide import STALE, decide, new_tenant
 from processor.state import TenantState
 from projections.store import ProjectionStore
@@ -101,53 +101,74 @@ class EmbeddedRuntime:
     ) -> IngestSummary:
         """Append and decide (origin, raw line) pairs; malformed lines go to the dead-letter table."""
         summary = IngestSummary()
-        pending = 0
+        batch: list[tuple[str, bytes]] = []
+        for origin, raw in lines:
+            batch.append((origin, raw))
+            if len(batch) >= BATCH:
+                self._ingest_batch(batch, summary, final=False)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        self._ingest_batch(batch, summary, final=True)
+        if progress and batch:
+            progress(len(batch))
+        return summary
+
+    def _ingest_batch(self, batch: list[tuple[str, bytes]], summary: IngestSummary, final: bool) -> None:
+        """One transaction: append the batch, decide what is new, write decisions and read models."""
+        parsed: list[tuple[InputEvent, bytes]] = []
+        dead: list[tuple[str, str | None, str, str, bytes]] = []
+        for origin, raw in batch:
+            if not raw.strip():
+                continue
+            try:
+                parsed.append((parse_event(raw), raw))
+            except ParseError as exc:
+                dead.append((hashlib.sha256(raw).hexdigest(), exc.tenant, origin, exc.reason, raw))
+                summary.dead_lettered += 1
+                if len(summary.reasons) < 5:
+                    summary.reasons.append(f"{origin}: {exc.reason}")
+        for event, _ in parsed:
+            self.tenant(event.tenant)  # load before appending, so catching up never sees this batch
         self.conn.execute("BEGIN")
         try:
-            for origin, raw in lines:
-                self._ingest_line(origin, raw, summary)
-                pending += 1
-                if pending >= BATCH:
-                    self._commit()
-                    if progress:
-                        progress(pending)
-                    pending = 0
-                    self.conn.execute("BEGIN")
-            self._commit(snapshot=True)
-            if progress and pending:
-                progress(pending)
+            if dead:  # the same bad line ingested again is recorded once
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO dead_letters (digest, tenant, origin, reason, body) VALUES (?, ?, ?, ?, ?)",
+                    dead,
+                )
+            last = self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO events (tenant, id, type, time, status, body) VALUES (?, ?, ?, ?, 'applied', ?)",
+                [(e.tenant, e.id, e.type, e.time, raw) for e, raw in parsed],
+            )
+            appended = {
+                (tenant, event_id): seq
+                for seq, tenant, event_id in self.conn.execute(
+                    "SELECT seq, tenant, id FROM events WHERE seq > ?", (last,)
+                )
+            }
+            decisions: list[tuple[int, str, str, str, bytes]] = []
+            for event, _ in parsed:
+                seq = appended.pop((event.tenant, event.id), None)
+                if seq is None:
+                    summary.duplicates += 1  # already in the log (or earlier in this batch)
+                    continue
+                self._decide(self.tenants[event.tenant], event, seq, summary, decisions)
+            self._write_decisions(decisions)
+            self._commit(snapshot=final)
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        return summary
 
-    def _ingest_line(self, origin: str, raw: bytes, summary: IngestSummary) -> None:
-        if not raw.strip():
-            return
-        try:
-            event = parse_event(raw)
-        except ParseError as exc:
-            self.conn.execute(  # the same bad line ingested again is recorded once
-                "INSERT OR IGNORE INTO dead_letters (digest, tenant, origin, reason, body) VALUES (?, ?, ?, ?, ?)",
-                (hashlib.sha256(raw).hexdigest(), exc.tenant, origin, exc.reason, raw),
-            )
-            summary.dead_lettered += 1
-            if len(summary.reasons) < 5:
-                summary.reasons.append(f"{origin}: {exc.reason}")
-            return
-        tenant = self.tenant(event.tenant)
-        cursor = self.conn.execute(
-            "INSERT OR IGNORE INTO events (tenant, id, type, time, status, body) VALUES (?, ?, ?, ?, 'applied', ?)",
-            (event.tenant, event.id, event.type, event.time, raw),
-        )
-        if cursor.rowcount == 0:
-            summary.duplicates += 1
-            return
-        seq = cursor.lastrowid
-        assert seq is not None
-        self._decide(tenant, event, seq, summary)
-
-    def _decide(self, tenant: TenantState, event: InputEvent, seq: int, summary: IngestSummary | None) -> None:
+    def _decide(
+        self,
+        tenant: TenantState,
+        event: InputEvent,
+        seq: int,
+        summary: IngestSummary | None,
+        decisions: list[tuple[int, str, str, str, bytes]],
+    ) -> None:
         decision = decide(tenant, event)
         self._covered[event.tenant] = seq
         if decision.status == STALE:
@@ -159,10 +180,7 @@ class EmbeddedRuntime:
             summary.accepted += 1
         outputs = decision.outputs
         if outputs:
-            self.conn.executemany(
-                "INSERT INTO decisions (event_seq, tenant, id, type, body) VALUES (?, ?, ?, ?, ?)",
-                [(seq, o["tenant"], o["id"], o["type"], json.dumps(o, separators=(",", ":"))) for o in outputs],
-            )
+            decisions.extend((seq, o["tenant"], o["id"], o["type"], encode_output(o)) for o in outputs)
             self.projections.apply(outputs, STREAM, seq)
 
     def _commit(self, snapshot: bool = False) -> None:
@@ -211,16 +229,19 @@ class EmbeddedRuntime:
             self.tenants.clear()
             self._covered.clear()
             count = 0
+            decisions: list[tuple[int, str, str, str, bytes]] = []
             for seq, tenant_id, body in self._log_rows("SELECT seq, tenant, body FROM events ORDER BY seq"):
                 state = self.tenants.get(tenant_id)
                 if state is None:
                     state = self.tenants[tenant_id] = new_tenant(tenant_id)
-                self._decide(state, parse_event(body), seq, None)
+                self._decide(state, parse_event(body), seq, None, decisions)
                 count += 1
                 if count % BATCH == 0:
+                    self._write_decisions(decisions)
                     self.projections.flush()
                     if progress:
                         progress(BATCH)
+            self._write_decisions(decisions)
             self._commit(snapshot=True)
             if progress:
                 progress(count % BATCH)
@@ -228,6 +249,13 @@ class EmbeddedRuntime:
             self.conn.execute("ROLLBACK")
             raise
         return count
+
+    def _write_decisions(self, decisions: list[tuple[int, str, str, str, bytes]]) -> None:
+        if decisions:
+            self.conn.executemany(
+                "INSERT INTO decisions (event_seq, tenant, id, type, body) VALUES (?, ?, ?, ?, ?)", decisions
+            )
+            decisions.clear()
 
     def _log_rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         cursor = self.conn.cursor()

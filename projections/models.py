@@ -6,15 +6,16 @@ can be thrown away and rebuilt from the decisions log (ARCHITECTURE: the log is 
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator
+
+import orjson
 
 Row = dict[str, Any]
 Change = tuple[str, tuple[Any, ...], Row | None]  # (table, primary key values, full row or None = delete)
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return orjson.dumps(value).decode()
 
 
 class ReadModel:

@@ -11,7 +11,6 @@ committed offset are decided again after a crash and their decisions published a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,10 @@ import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from events import ParseError, parse_event
+from processor.context import encode_output
 from processor.decide import STALE, decide, new_tenant
 from processor.kafka import DEAD_LETTER_TOPIC, DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP
 from processor.state import TenantState
-
-
-def encode_output(output: dict[str, Any]) -> bytes:
-    """The one serialisation of an output event, shared by both runtimes (byte-identical decisions)."""
-    return json.dumps(output, separators=(",", ":")).encode()
 
 
 @dataclass(slots=True)

@@ -1,0 +1,58 @@
+"""Shared bits of the benchmark programs: workload files, timing, RSS, and reporting (JSON line + table)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.workload import Workload
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def workload_file(users: int, groups: int, events: int, seed: int = 1) -> Path:
+    """The workload as JSON Lines, generated once and cached under bench/out (not timed)."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"workload-u{users}-g{groups}-e{events}-s{seed}.jsonl"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        Workload(users, groups, events, seed).write(tmp)
+        tmp.rename(path)
+    return path
+
+
+def fresh_db(name: str) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
+def floor_rate(path: Path) -> float:
+    """Events/s of merely reading and JSON-parsing the file: the floor any ingest is compared with."""
+    started = time.perf_counter()
+    count = 0
+    with open(path, "rb") as f:
+        for line in f:
+            json.loads(line)
+            count += 1
+    return count / (time.perf_counter() - started)
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def report(bench: str, figures: dict[str, Any]) -> None:
+    """One JSON line on stdout (machine-readable), a readable table on stderr."""
+    print(json.dumps({"bench": bench, **figures}), flush=True)
+    width = max(len(k) for k in figures)
+    print(f"\n{bench}", file=sys.stderr)
+    for key, value in figures.items():
+        shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else value
+        print(f"  {key:<{width}}  {shown}", file=sys.stderr)

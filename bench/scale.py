@@ -1,0 +1,74 @@
+"""`scale`: events/s of the same event mix for tenants of 10,000, 100,000 and 1,000,000 users.
+
+Each tenant is first loaded (its users created, not timed), then the same 100,000-event mix is ingested and timed;
+`flatness` = rate at the largest tenant / rate at the smallest (1.0 = per-event cost independent of tenant size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from bench.common import OUT, fresh_db, report
+from bench.workload import Workload
+from processor.embedded import EmbeddedRuntime, open_database
+
+
+def _users_file(users: int) -> Path:
+    path = OUT / f"users-{users}.jsonl"
+    if not path.exists():
+        OUT.mkdir(exist_ok=True)
+        with open(path, "w") as out:
+            for u in range(users):
+                event = {
+                    "specversion": "1.0",
+                    "id": f"load-{u}",
+                    "source": "/bench",
+                    "type": "UserCreated",
+                    "time": "2026-01-01T00:00:00Z",
+                    "tenant": "bench",
+                    "data": {"userId": f"u{u}", "usageLocation": "US", "proxyAddresses": [f"SMTP:u{u}@bench.com"]},
+                }
+                out.write(json.dumps(event, separators=(",", ":")) + "\n")
+    return path
+
+
+def _mix_file(users: int, events: int) -> Path:
+    """The mix without user creation (users exist): memberships, profile changes, direct licences, reprocess."""
+    path = OUT / f"mix-{users}-{events}.jsonl"
+    if not path.exists():
+        workload = Workload(users, 2_000, events, seed=3)
+        with open(path, "w") as out:
+            for line in workload.lines():
+                if '"type":"UserCreated"' not in line:
+                    out.write(line + "\n")
+    return path
+
+
+def rate_at(users: int, events: int) -> float:
+    runtime = EmbeddedRuntime(open_database(fresh_db(f"scale-{users}.db")))
+    with open(_users_file(users), "rb") as f:
+        runtime.ingest((("load", line.rstrip(b"\n")) for line in f))
+    with open(_mix_file(users, events), "rb") as f:
+        lines = [("mix", line.rstrip(b"\n")) for line in f]
+    started = time.perf_counter()
+    summary = runtime.ingest(lines)
+    return summary.accepted / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--events", type=int, default=100_000)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rates = {size: rate_at(size, args.events) for size in sizes}
+    figures: dict[str, object] = {f"events_per_s_{size}": round(rate) for size, rate in rates.items()}
+    figures["flatness"] = round(rates[sizes[-1]] / rates[sizes[0]], 3)
+    report("scale", figures)
+
+
+if __name__ == "__main__":
+    main()
