@@ -50,7 +50,7 @@ def _mix_file(users: int, events: int) -> Path:
 def rate_at(users: int, events: int) -> float:
     runtime = EmbeddedRuntime(open_database(fresh_db(f"scale-{users}.db")))
     with open(_users_file(users), "rb") as f:
-        runtime.ingest((("load", line.rstrip(b"\n")) for line in f))
+        runtime.ingest(("load", line.rstrip(b"\n")) for line in f)
     with open(_mix_file(users, events), "rb") as f:
         lines = [("mix", line.rstrip(b"\n")) for line in f]
     started = time.perf_counter()

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
-START = datetime(2026, 1, 5, 8, 0, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 8, 0, 0, tzinfo=UTC)
 COUNTRIES = ["US"] * 12 + ["GB", "DE", "FR", "IN", "BR", "JP"] + [None]  # type: ignore[list-item]
 GROUP_LICENCES: list[list[dict[str, object]]] = [
     [{"skuId": "ENTERPRISEPACK", "disabledPlans": []}],
@@ -111,7 +111,8 @@ class Workload:
                     {"groupId": f"g{group}", "addLicenses": GROUP_LICENCES[rng.randrange(len(GROUP_LICENCES))]},
                 )
             else:
-                yield self._event("GroupMemberAdded", {"groupId": f"g{rng.randrange(groups)}", "memberId": f"u{rng.randrange(max(created, 1))}"})
+                group, user = rng.randrange(groups), rng.randrange(max(created, 1))
+                yield self._event("GroupMemberAdded", {"groupId": f"g{group}", "memberId": f"u{user}"})
 
     def write(self, path: Path) -> int:
         with open(path, "w") as out:

@@ -8,10 +8,11 @@ A catalogue is immutable; a vendor plan addition (SPEC §2.15) derives a new cat
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any
 
 DEFAULT_RULESET = "classic-2019"
 
@@ -191,9 +192,7 @@ def build_catalog(data: dict[str, Any]) -> Catalog:
     )
 
 
-def _ruleset_parts(
-    raw: dict[str, Any], name: str, plan_bit: Any
-) -> tuple[list[tuple[str, int]], set[int]]:
+def _ruleset_parts(raw: dict[str, Any], name: str, plan_bit: Any) -> tuple[list[tuple[str, int]], set[int]]:
     spec = raw[name]
     if "basedOn" in spec:
         families, allowed = _ruleset_parts(raw, spec["basedOn"], plan_bit)

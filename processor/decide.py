@@ -7,8 +7,9 @@ older one. Every runtime calls this one function, so they produce the same outpu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from events import inputs as ev
 from processor.context import EventContext, license_list
@@ -396,9 +397,7 @@ def _emit_group(ctx: EventContext, group: Group, warnings: list[dict[str, Any]] 
         "kind": group.kind,
         "securityEnabled": group.security_enabled,
         "deleted": group.deleted,
-        "assignedLicenses": sorted(
-            license_list(catalog, group.licenses), key=lambda lic: lic["skuPartNumber"]
-        ),
+        "assignedLicenses": sorted(license_list(catalog, group.licenses), key=lambda lic: lic["skuPartNumber"]),
     }
     if warnings:
         data["warnings"] = warnings
@@ -422,7 +421,7 @@ def _user_licenses_changed(ctx: EventContext, event: ev.UserLicensesChanged) -> 
 
 
 def _reprocess(ctx: EventContext, event: ev.LicenseReprocessRequested) -> None:
-    tenant, data = ctx.tenant, event.data
+    data = event.data
     if data.groupId is not None:
         group_pass(ctx, _group(ctx, data.groupId))
     elif data.userId is not None:

@@ -48,9 +48,22 @@ AUDIO, PROJECT, CALLING, POWER_BI, ARCHIVING = (
 # The 2019 plan list of ENTERPRISEPACK (catalog.json): an add-on group bundles an E3 that enables only the add-on's
 # prerequisite, because a group may not carry an add-on without it (SPEC §2.3, groupPrereqPolicy = reject).
 E3_PLANS = (
-    "BPOS_S_TODO_2", "Deskless", "EXCHANGE_S_ENTERPRISE", "FLOW_O365_P2", "FORMS_PLAN_E3", "MCOSTANDARD",
-    "OFFICESUBSCRIPTION", "POWERAPPS_O365_P2", "PROJECTWORKMANAGEMENT", "RMS_S_ENTERPRISE", "SHAREPOINTENTERPRISE",
-    "SHAREPOINTWAC", "STREAM_O365_E3", "SWAY", "TEAMS1", "YAMMER_ENTERPRISE",
+    "BPOS_S_TODO_2",
+    "Deskless",
+    "EXCHANGE_S_ENTERPRISE",
+    "FLOW_O365_P2",
+    "FORMS_PLAN_E3",
+    "MCOSTANDARD",
+    "OFFICESUBSCRIPTION",
+    "POWERAPPS_O365_P2",
+    "PROJECTWORKMANAGEMENT",
+    "RMS_S_ENTERPRISE",
+    "SHAREPOINTENTERPRISE",
+    "SHAREPOINTWAC",
+    "STREAM_O365_E3",
+    "SWAY",
+    "TEAMS1",
+    "YAMMER_ENTERPRISE",
 )
 STAFF_E3_DISABLED = ["SWAY", "YAMMER_ENTERPRISE"]  # the company standard: no Sway, Yammer not rolled out
 SKYPE_ONLY_E3_DISABLED = [plan for plan in E3_PLANS if plan != "MCOSTANDARD"]
@@ -61,68 +74,562 @@ OFFSHORE = ("IN", "BR", "JP")  # outside the demo's MCOPSTN1 countries US, CA, G
 
 NAMES: dict[str, tuple[list[str], list[str]]] = {  # given names, surnames; ASCII so that they fit in a UPN
     "anglo": (
-        ["James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William", "Elizabeth",
-         "David", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen",
-         "Christopher", "Nancy", "Daniel", "Lisa", "Matthew", "Betty", "Anthony", "Margaret", "Mark", "Sandra",
-         "Donald", "Ashley", "Steven", "Kimberly", "Paul", "Emily", "Andrew", "Donna", "Joshua", "Michelle", "Kenneth",
-         "Carol", "Kevin", "Amanda", "Brian", "Melissa", "George", "Deborah", "Timothy", "Stephanie", "Ronald",
-         "Rebecca", "Jason", "Sharon", "Edward", "Laura", "Jeffrey", "Cynthia", "Ryan", "Kathleen", "Jacob", "Amy",
-         "Gary", "Angela", "Nicholas", "Shirley", "Eric", "Anna", "Jonathan", "Brenda", "Stephen", "Pamela", "Larry",
-         "Emma", "Justin", "Nicole", "Scott", "Helen", "Brandon", "Samantha", "Benjamin", "Katherine", "Samuel",
-         "Christine", "Gregory", "Debra", "Alexander", "Rachel", "Patrick", "Carolyn", "Frank", "Janet", "Raymond",
-         "Maria", "Jack", "Olivia", "Dennis", "Heather", "Jerry", "Alice", "Oliver", "Grace"],
-        ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-         "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-         "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker",
-         "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson",
-         "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans",
-         "Turner", "Diaz", "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales", "Murphy",
-         "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey", "Reed", "Kelly", "Howard",
-         "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson", "Brooks", "Chavez", "Wood", "James", "Bennett", "Gray",
-         "Mendoza", "Ruiz", "Hughes", "Price", "Alvarez", "Castillo", "Sanders", "Patel", "Myers", "Long", "Ross",
-         "Foster", "Jimenez", "Powell", "Jenkins", "Perry", "Russell", "Sullivan", "Bell", "Coleman", "Butler",
-         "Henderson", "Barnes", "Fisher", "Vasquez", "Simmons", "Romero", "Jordan", "Patterson", "Hamilton", "Graham",
-         "Wallace", "Hayes"],
+        [
+            "James",
+            "Mary",
+            "John",
+            "Patricia",
+            "Robert",
+            "Jennifer",
+            "Michael",
+            "Linda",
+            "William",
+            "Elizabeth",
+            "David",
+            "Barbara",
+            "Richard",
+            "Susan",
+            "Joseph",
+            "Jessica",
+            "Thomas",
+            "Sarah",
+            "Charles",
+            "Karen",
+            "Christopher",
+            "Nancy",
+            "Daniel",
+            "Lisa",
+            "Matthew",
+            "Betty",
+            "Anthony",
+            "Margaret",
+            "Mark",
+            "Sandra",
+            "Donald",
+            "Ashley",
+            "Steven",
+            "Kimberly",
+            "Paul",
+            "Emily",
+            "Andrew",
+            "Donna",
+            "Joshua",
+            "Michelle",
+            "Kenneth",
+            "Carol",
+            "Kevin",
+            "Amanda",
+            "Brian",
+            "Melissa",
+            "George",
+            "Deborah",
+            "Timothy",
+            "Stephanie",
+            "Ronald",
+            "Rebecca",
+            "Jason",
+            "Sharon",
+            "Edward",
+            "Laura",
+            "Jeffrey",
+            "Cynthia",
+            "Ryan",
+            "Kathleen",
+            "Jacob",
+            "Amy",
+            "Gary",
+            "Angela",
+            "Nicholas",
+            "Shirley",
+            "Eric",
+            "Anna",
+            "Jonathan",
+            "Brenda",
+            "Stephen",
+            "Pamela",
+            "Larry",
+            "Emma",
+            "Justin",
+            "Nicole",
+            "Scott",
+            "Helen",
+            "Brandon",
+            "Samantha",
+            "Benjamin",
+            "Katherine",
+            "Samuel",
+            "Christine",
+            "Gregory",
+            "Debra",
+            "Alexander",
+            "Rachel",
+            "Patrick",
+            "Carolyn",
+            "Frank",
+            "Janet",
+            "Raymond",
+            "Maria",
+            "Jack",
+            "Olivia",
+            "Dennis",
+            "Heather",
+            "Jerry",
+            "Alice",
+            "Oliver",
+            "Grace",
+        ],
+        [
+            "Smith",
+            "Johnson",
+            "Williams",
+            "Brown",
+            "Jones",
+            "Garcia",
+            "Miller",
+            "Davis",
+            "Rodriguez",
+            "Martinez",
+            "Hernandez",
+            "Lopez",
+            "Gonzalez",
+            "Wilson",
+            "Anderson",
+            "Thomas",
+            "Taylor",
+            "Moore",
+            "Jackson",
+            "Martin",
+            "Lee",
+            "Perez",
+            "Thompson",
+            "White",
+            "Harris",
+            "Sanchez",
+            "Clark",
+            "Ramirez",
+            "Lewis",
+            "Robinson",
+            "Walker",
+            "Young",
+            "Allen",
+            "King",
+            "Wright",
+            "Scott",
+            "Torres",
+            "Nguyen",
+            "Hill",
+            "Flores",
+            "Green",
+            "Adams",
+            "Nelson",
+            "Baker",
+            "Hall",
+            "Rivera",
+            "Campbell",
+            "Mitchell",
+            "Carter",
+            "Roberts",
+            "Gomez",
+            "Phillips",
+            "Evans",
+            "Turner",
+            "Diaz",
+            "Parker",
+            "Cruz",
+            "Edwards",
+            "Collins",
+            "Reyes",
+            "Stewart",
+            "Morris",
+            "Morales",
+            "Murphy",
+            "Cook",
+            "Rogers",
+            "Gutierrez",
+            "Ortiz",
+            "Morgan",
+            "Cooper",
+            "Peterson",
+            "Bailey",
+            "Reed",
+            "Kelly",
+            "Howard",
+            "Ramos",
+            "Kim",
+            "Cox",
+            "Ward",
+            "Richardson",
+            "Watson",
+            "Brooks",
+            "Chavez",
+            "Wood",
+            "James",
+            "Bennett",
+            "Gray",
+            "Mendoza",
+            "Ruiz",
+            "Hughes",
+            "Price",
+            "Alvarez",
+            "Castillo",
+            "Sanders",
+            "Patel",
+            "Myers",
+            "Long",
+            "Ross",
+            "Foster",
+            "Jimenez",
+            "Powell",
+            "Jenkins",
+            "Perry",
+            "Russell",
+            "Sullivan",
+            "Bell",
+            "Coleman",
+            "Butler",
+            "Henderson",
+            "Barnes",
+            "Fisher",
+            "Vasquez",
+            "Simmons",
+            "Romero",
+            "Jordan",
+            "Patterson",
+            "Hamilton",
+            "Graham",
+            "Wallace",
+            "Hayes",
+        ],
     ),
     "DE": (
-        ["Lukas", "Leon", "Finn", "Jonas", "Paul", "Felix", "Maximilian", "Elias", "Noah", "Ben", "Anna", "Lena",
-         "Lea", "Hannah", "Sophie", "Marie", "Laura", "Julia", "Katharina", "Johanna", "Stefan", "Andreas", "Thomas",
-         "Sabine", "Claudia", "Juergen", "Uwe", "Birgit", "Matthias", "Tobias"],
-        ["Mueller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
-         "Schaefer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schroeder", "Neumann", "Schwarz", "Zimmermann",
-         "Braun", "Krueger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner", "Schmitz", "Krause", "Meier"],
+        [
+            "Lukas",
+            "Leon",
+            "Finn",
+            "Jonas",
+            "Paul",
+            "Felix",
+            "Maximilian",
+            "Elias",
+            "Noah",
+            "Ben",
+            "Anna",
+            "Lena",
+            "Lea",
+            "Hannah",
+            "Sophie",
+            "Marie",
+            "Laura",
+            "Julia",
+            "Katharina",
+            "Johanna",
+            "Stefan",
+            "Andreas",
+            "Thomas",
+            "Sabine",
+            "Claudia",
+            "Juergen",
+            "Uwe",
+            "Birgit",
+            "Matthias",
+            "Tobias",
+        ],
+        [
+            "Mueller",
+            "Schmidt",
+            "Schneider",
+            "Fischer",
+            "Weber",
+            "Meyer",
+            "Wagner",
+            "Becker",
+            "Schulz",
+            "Hoffmann",
+            "Schaefer",
+            "Koch",
+            "Bauer",
+            "Richter",
+            "Klein",
+            "Wolf",
+            "Schroeder",
+            "Neumann",
+            "Schwarz",
+            "Zimmermann",
+            "Braun",
+            "Krueger",
+            "Hofmann",
+            "Hartmann",
+            "Lange",
+            "Schmitt",
+            "Werner",
+            "Schmitz",
+            "Krause",
+            "Meier",
+        ],
     ),
     "FR": (
-        ["Camille", "Louis", "Lucas", "Chloe", "Manon", "Hugo", "Gabriel", "Jules", "Lea", "Ines", "Thomas", "Nicolas",
-         "Julien", "Mathilde", "Antoine", "Pierre", "Sophie", "Claire", "Isabelle", "Francois", "Helene", "Emilie",
-         "Marc", "Guillaume", "Celine", "Aurelie", "Vincent", "Laurent", "Nathalie", "Sylvie"],
-        ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon",
-         "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel",
-         "Girard", "Andre", "Lefevre", "Mercier", "Dupont", "Lambert", "Bonnet", "Francois", "Fontaine"],
+        [
+            "Camille",
+            "Louis",
+            "Lucas",
+            "Chloe",
+            "Manon",
+            "Hugo",
+            "Gabriel",
+            "Jules",
+            "Lea",
+            "Ines",
+            "Thomas",
+            "Nicolas",
+            "Julien",
+            "Mathilde",
+            "Antoine",
+            "Pierre",
+            "Sophie",
+            "Claire",
+            "Isabelle",
+            "Francois",
+            "Helene",
+            "Emilie",
+            "Marc",
+            "Guillaume",
+            "Celine",
+            "Aurelie",
+            "Vincent",
+            "Laurent",
+            "Nathalie",
+            "Sylvie",
+        ],
+        [
+            "Martin",
+            "Bernard",
+            "Dubois",
+            "Thomas",
+            "Robert",
+            "Richard",
+            "Petit",
+            "Durand",
+            "Leroy",
+            "Moreau",
+            "Simon",
+            "Laurent",
+            "Lefebvre",
+            "Michel",
+            "Garcia",
+            "David",
+            "Bertrand",
+            "Roux",
+            "Vincent",
+            "Fournier",
+            "Morel",
+            "Girard",
+            "Andre",
+            "Lefevre",
+            "Mercier",
+            "Dupont",
+            "Lambert",
+            "Bonnet",
+            "Francois",
+            "Fontaine",
+        ],
     ),
     "IN": (
-        ["Aarav", "Vivaan", "Aditya", "Arjun", "Rohan", "Rahul", "Priya", "Ananya", "Diya", "Kavya", "Neha", "Pooja",
-         "Sneha", "Vikram", "Sanjay", "Amit", "Anil", "Deepak", "Karthik", "Suresh", "Lakshmi", "Meera", "Divya",
-         "Ishaan", "Nikhil", "Rajesh", "Sunita", "Swati", "Varun", "Harini"],
-        ["Sharma", "Patel", "Singh", "Kumar", "Gupta", "Reddy", "Iyer", "Nair", "Rao", "Mehta", "Shah", "Joshi",
-         "Desai", "Menon", "Pillai", "Chopra", "Malhotra", "Agarwal", "Bhat", "Kulkarni", "Banerjee", "Chatterjee",
-         "Mukherjee", "Das", "Verma", "Mishra", "Pandey", "Srinivasan", "Krishnan", "Ghosh"],
+        [
+            "Aarav",
+            "Vivaan",
+            "Aditya",
+            "Arjun",
+            "Rohan",
+            "Rahul",
+            "Priya",
+            "Ananya",
+            "Diya",
+            "Kavya",
+            "Neha",
+            "Pooja",
+            "Sneha",
+            "Vikram",
+            "Sanjay",
+            "Amit",
+            "Anil",
+            "Deepak",
+            "Karthik",
+            "Suresh",
+            "Lakshmi",
+            "Meera",
+            "Divya",
+            "Ishaan",
+            "Nikhil",
+            "Rajesh",
+            "Sunita",
+            "Swati",
+            "Varun",
+            "Harini",
+        ],
+        [
+            "Sharma",
+            "Patel",
+            "Singh",
+            "Kumar",
+            "Gupta",
+            "Reddy",
+            "Iyer",
+            "Nair",
+            "Rao",
+            "Mehta",
+            "Shah",
+            "Joshi",
+            "Desai",
+            "Menon",
+            "Pillai",
+            "Chopra",
+            "Malhotra",
+            "Agarwal",
+            "Bhat",
+            "Kulkarni",
+            "Banerjee",
+            "Chatterjee",
+            "Mukherjee",
+            "Das",
+            "Verma",
+            "Mishra",
+            "Pandey",
+            "Srinivasan",
+            "Krishnan",
+            "Ghosh",
+        ],
     ),
     "BR": (
-        ["Joao", "Pedro", "Lucas", "Gabriel", "Mateus", "Rafael", "Gustavo", "Felipe", "Bruno", "Thiago", "Ana",
-         "Maria", "Juliana", "Fernanda", "Camila", "Beatriz", "Larissa", "Mariana", "Leticia", "Aline", "Carlos",
-         "Eduardo", "Marcelo", "Ricardo", "Rodrigo", "Patricia", "Renata", "Vanessa", "Tatiana", "Luiza"],
-        ["Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima", "Gomes", "Costa",
-         "Ribeiro", "Martins", "Carvalho", "Almeida", "Lopes", "Soares", "Fernandes", "Vieira", "Barbosa", "Rocha",
-         "Dias", "Nascimento", "Andrade", "Moreira", "Nunes", "Marques", "Machado", "Mendes", "Freitas"],
+        [
+            "Joao",
+            "Pedro",
+            "Lucas",
+            "Gabriel",
+            "Mateus",
+            "Rafael",
+            "Gustavo",
+            "Felipe",
+            "Bruno",
+            "Thiago",
+            "Ana",
+            "Maria",
+            "Juliana",
+            "Fernanda",
+            "Camila",
+            "Beatriz",
+            "Larissa",
+            "Mariana",
+            "Leticia",
+            "Aline",
+            "Carlos",
+            "Eduardo",
+            "Marcelo",
+            "Ricardo",
+            "Rodrigo",
+            "Patricia",
+            "Renata",
+            "Vanessa",
+            "Tatiana",
+            "Luiza",
+        ],
+        [
+            "Silva",
+            "Santos",
+            "Oliveira",
+            "Souza",
+            "Rodrigues",
+            "Ferreira",
+            "Alves",
+            "Pereira",
+            "Lima",
+            "Gomes",
+            "Costa",
+            "Ribeiro",
+            "Martins",
+            "Carvalho",
+            "Almeida",
+            "Lopes",
+            "Soares",
+            "Fernandes",
+            "Vieira",
+            "Barbosa",
+            "Rocha",
+            "Dias",
+            "Nascimento",
+            "Andrade",
+            "Moreira",
+            "Nunes",
+            "Marques",
+            "Machado",
+            "Mendes",
+            "Freitas",
+        ],
     ),
     "JP": (
-        ["Haruto", "Yuto", "Sota", "Yuki", "Hayato", "Haruki", "Ren", "Kaito", "Takumi", "Riku", "Yui", "Hina",
-         "Sakura", "Aoi", "Rin", "Mio", "Yuna", "Akari", "Emi", "Kenji", "Hiroshi", "Takeshi", "Naoko", "Keiko",
-         "Yumiko", "Satoshi", "Daisuke", "Kazuki", "Shota", "Ayaka"],
-        ["Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato",
-         "Yoshida", "Yamada", "Sasaki", "Yamaguchi", "Matsumoto", "Inoue", "Kimura", "Hayashi", "Shimizu", "Yamazaki",
-         "Mori", "Abe", "Ikeda", "Hashimoto", "Yamashita", "Ishikawa", "Nakajima", "Maeda", "Fujita", "Ogawa"],
+        [
+            "Haruto",
+            "Yuto",
+            "Sota",
+            "Yuki",
+            "Hayato",
+            "Haruki",
+            "Ren",
+            "Kaito",
+            "Takumi",
+            "Riku",
+            "Yui",
+            "Hina",
+            "Sakura",
+            "Aoi",
+            "Rin",
+            "Mio",
+            "Yuna",
+            "Akari",
+            "Emi",
+            "Kenji",
+            "Hiroshi",
+            "Takeshi",
+            "Naoko",
+            "Keiko",
+            "Yumiko",
+            "Satoshi",
+            "Daisuke",
+            "Kazuki",
+            "Shota",
+            "Ayaka",
+        ],
+        [
+            "Sato",
+            "Suzuki",
+            "Takahashi",
+            "Tanaka",
+            "Watanabe",
+            "Ito",
+            "Yamamoto",
+            "Nakamura",
+            "Kobayashi",
+            "Kato",
+            "Yoshida",
+            "Yamada",
+            "Sasaki",
+            "Yamaguchi",
+            "Matsumoto",
+            "Inoue",
+            "Kimura",
+            "Hayashi",
+            "Shimizu",
+            "Yamazaki",
+            "Mori",
+            "Abe",
+            "Ikeda",
+            "Hashimoto",
+            "Yamashita",
+            "Ishikawa",
+            "Nakajima",
+            "Maeda",
+            "Fujita",
+            "Ogawa",
+        ],
     ),
 }
 
@@ -136,34 +643,118 @@ class Department:
 
 
 DEPARTMENTS = (
-    Department("Sales", 12, (("Account Executive", 40), ("Sales Representative", 30), ("Sales Operations Analyst", 8),
-                             ("Sales Manager", 10), ("Regional Sales Director", 3))),
-    Department("Marketing", 6, (("Marketing Specialist", 30), ("Content Strategist", 15),
-                                ("Digital Marketing Analyst", 20), ("Product Marketing Manager", 12),
-                                ("Marketing Director", 2))),
-    Department("Engineering", 15, (("Software Engineer", 45), ("Senior Software Engineer", 25),
-                                   ("QA Engineer", 10), ("DevOps Engineer", 8), ("Principal Engineer", 4),
-                                   ("Engineering Manager", 8))),
-    Department("Finance", 6, (("Financial Analyst", 35), ("Accountant", 25), ("Senior Accountant", 15),
-                              ("Payroll Specialist", 10), ("Finance Manager", 8), ("Controller", 3))),
-    Department("Human Resources", 4, (("HR Generalist", 35), ("Recruiter", 30), ("HR Business Partner", 20),
-                                      ("HR Manager", 8))),
-    Department("Legal", 2, (("Paralegal", 35), ("Legal Counsel", 35), ("Compliance Officer", 20),
-                            ("General Counsel", 2))),
-    Department("IT", 4, (("Service Desk Analyst", 35), ("Systems Administrator", 25), ("Security Analyst", 15),
-                         ("Network Engineer", 12), ("Cloud Architect", 6), ("IT Manager", 6))),
-    Department("Customer Support", 9, (("Support Specialist", 55), ("Senior Support Specialist", 25),
-                                       ("Support Team Lead", 10), ("Customer Success Manager", 10))),
-    Department("Operations", 7, (("Operations Analyst", 35), ("Procurement Specialist", 25),
-                                 ("Logistics Coordinator", 25), ("Operations Manager", 10))),
-    Department("Research", 5, (("Research Scientist", 40), ("Data Scientist", 30), ("Research Associate", 20),
-                               ("Lab Manager", 6))),
-    Department("Executive Office", 1, (("Vice President", 50), ("Senior Vice President", 15),
-                                       ("Executive Assistant", 30), ("Chief of Staff", 5))),
-    Department("Retail", 20, (("Sales Associate", 60), ("Cashier", 20), ("Visual Merchandiser", 6),
-                              ("Assistant Store Manager", 8), ("Store Manager", 6)), frontline=True),
-    Department("Warehouse", 9, (("Warehouse Associate", 60), ("Forklift Operator", 20), ("Inventory Clerk", 12),
-                                ("Shift Supervisor", 8)), frontline=True),
+    Department(
+        "Sales",
+        12,
+        (
+            ("Account Executive", 40),
+            ("Sales Representative", 30),
+            ("Sales Operations Analyst", 8),
+            ("Sales Manager", 10),
+            ("Regional Sales Director", 3),
+        ),
+    ),
+    Department(
+        "Marketing",
+        6,
+        (
+            ("Marketing Specialist", 30),
+            ("Content Strategist", 15),
+            ("Digital Marketing Analyst", 20),
+            ("Product Marketing Manager", 12),
+            ("Marketing Director", 2),
+        ),
+    ),
+    Department(
+        "Engineering",
+        15,
+        (
+            ("Software Engineer", 45),
+            ("Senior Software Engineer", 25),
+            ("QA Engineer", 10),
+            ("DevOps Engineer", 8),
+            ("Principal Engineer", 4),
+            ("Engineering Manager", 8),
+        ),
+    ),
+    Department(
+        "Finance",
+        6,
+        (
+            ("Financial Analyst", 35),
+            ("Accountant", 25),
+            ("Senior Accountant", 15),
+            ("Payroll Specialist", 10),
+            ("Finance Manager", 8),
+            ("Controller", 3),
+        ),
+    ),
+    Department(
+        "Human Resources", 4, (("HR Generalist", 35), ("Recruiter", 30), ("HR Business Partner", 20), ("HR Manager", 8))
+    ),
+    Department(
+        "Legal", 2, (("Paralegal", 35), ("Legal Counsel", 35), ("Compliance Officer", 20), ("General Counsel", 2))
+    ),
+    Department(
+        "IT",
+        4,
+        (
+            ("Service Desk Analyst", 35),
+            ("Systems Administrator", 25),
+            ("Security Analyst", 15),
+            ("Network Engineer", 12),
+            ("Cloud Architect", 6),
+            ("IT Manager", 6),
+        ),
+    ),
+    Department(
+        "Customer Support",
+        9,
+        (
+            ("Support Specialist", 55),
+            ("Senior Support Specialist", 25),
+            ("Support Team Lead", 10),
+            ("Customer Success Manager", 10),
+        ),
+    ),
+    Department(
+        "Operations",
+        7,
+        (
+            ("Operations Analyst", 35),
+            ("Procurement Specialist", 25),
+            ("Logistics Coordinator", 25),
+            ("Operations Manager", 10),
+        ),
+    ),
+    Department(
+        "Research",
+        5,
+        (("Research Scientist", 40), ("Data Scientist", 30), ("Research Associate", 20), ("Lab Manager", 6)),
+    ),
+    Department(
+        "Executive Office",
+        1,
+        (("Vice President", 50), ("Senior Vice President", 15), ("Executive Assistant", 30), ("Chief of Staff", 5)),
+    ),
+    Department(
+        "Retail",
+        20,
+        (
+            ("Sales Associate", 60),
+            ("Cashier", 20),
+            ("Visual Merchandiser", 6),
+            ("Assistant Store Manager", 8),
+            ("Store Manager", 6),
+        ),
+        frontline=True,
+    ),
+    Department(
+        "Warehouse",
+        9,
+        (("Warehouse Associate", 60), ("Forklift Operator", 20), ("Inventory Clerk", 12), ("Shift Supervisor", 8)),
+        frontline=True,
+    ),
 )
 DEPARTMENT = {department.name: department for department in DEPARTMENTS}
 LEADER_WORDS = ("Manager", "Director", "Lead", "Vice President", "Chief", "Supervisor", "General Counsel")
@@ -297,16 +888,18 @@ class _EventLog:
 
     def emit(self, source: str, type_: str, data: dict[str, Any]) -> None:
         self.clock += timedelta(seconds=self.rng.randint(1, 4))
-        self.events.append({
-            "specversion": "1.0",
-            "id": f"{self.tenant}-{len(self.events) + 1:07d}",
-            "source": source,
-            "type": type_,
-            "time": self.clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "tenant": self.tenant,
-            "datacontenttype": "application/json",
-            "data": data,
-        })
+        self.events.append(
+            {
+                "specversion": "1.0",
+                "id": f"{self.tenant}-{len(self.events) + 1:07d}",
+                "source": source,
+                "type": type_,
+                "time": self.clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "tenant": self.tenant,
+                "datacontenttype": "application/json",
+                "data": data,
+            }
+        )
 
 
 class _DemoTenant:
@@ -321,8 +914,12 @@ class _DemoTenant:
         self.groups: dict[str, Group] = {}
 
         self.hires = [self._new_person() for _ in range(max(3, users // 150))]
-        self.fabrikam = [self._new_person(self.rng.choice(("Engineering", "Sales", "Marketing")),
-                                          self.rng.choice(("US", "US", "DE", "GB"))) for _ in range(5)]
+        self.fabrikam = [
+            self._new_person(
+                self.rng.choice(("Engineering", "Sales", "Marketing")), self.rng.choice(("US", "US", "DE", "GB"))
+            )
+            for _ in range(5)
+        ]
         self.sales_aliased = [self._new_person("Sales", "US") for _ in range(4)]
         self.support_aliased = [self._new_person("Customer Support", "US") for _ in range(2)]
         late = len(self.hires) + len(self.fabrikam) + len(self.sales_aliased) + len(self.support_aliased)
@@ -378,25 +975,37 @@ class _DemoTenant:
         def located(p: Person) -> bool:
             return p.usage_location is not None
 
-        plain_office = office("Sales", "Marketing", "Engineering", "Finance", "Human Resources", "Legal",
-                              "Customer Support", "Operations", "Research")
+        plain_office = office(
+            "Sales",
+            "Marketing",
+            "Engineering",
+            "Finance",
+            "Human Resources",
+            "Legal",
+            "Customer Support",
+            "Operations",
+            "Research",
+        )
         # Stories are cast on people whose other memberships cannot interfere with them (no IT/executives).
         self.sales_alias_owner = self._cast(1, office("Sales"), lambda p: p.job_title == "Sales Operations Analyst")
         self.support_alias_owner = self._cast(1, office("Customer Support"), lambda p: p.leader)
         # Skype must come from "All Staff E3" only, and no other add-on may depend on that group's Exchange plan.
-        self.audio_leavers = self._cast(4, office("Marketing", "Engineering", "Operations", "Research",
-                                                  "Human Resources"), located)
+        self.audio_leavers = self._cast(
+            4, office("Marketing", "Engineering", "Operations", "Research", "Human Resources"), located
+        )
         self.relocating = self._cast(1, office("Customer Support"), lambda p: p.usage_location == "US")
         self.offshore_support = self._cast(3, office("Customer Support"), lambda p: p.usage_location in OFFSHORE)
         self.offshore_sales = self._cast(2, office("Sales"), lambda p: p.usage_location in ("IN", "JP"))
-        self.no_location = self._cast(3, office("Marketing", "Engineering", "Operations", "Research"),
-                                      lambda p: p.usage_location is None)
+        self.no_location = self._cast(
+            3, office("Marketing", "Engineering", "Operations", "Research"), lambda p: p.usage_location is None
+        )
         self.inherited_remover = self._cast(1, plain_office)
         self.e1_requester = self._cast(1, plain_office, located)
         self.direct_power_bi = self._cast(5, office("Finance", "Operations", "Research", "Engineering"), located)
         self.transfers = self._cast(3, lambda p: p.frontline and not p.store_manager, located)
-        self.project_managers = self._cast(max(12, users // 80), office("Engineering", "Operations", "Research",
-                                                                         "Marketing"))
+        self.project_managers = self._cast(
+            max(12, users // 80), office("Engineering", "Operations", "Research", "Marketing")
+        )
         self.pilot = self._cast(8, lambda p: p.frontline and not p.store_manager)
         # Small tenants may lack people who fit a story; move them so the story still happens.
         for person in self.relocating:
@@ -444,10 +1053,16 @@ class _DemoTenant:
             keys.append("store" if person.store_manager else "frontline")
         else:
             keys += ["staff", "ems"]
-        keys += [key for key, rule in (("sales-dynamic", person.department == "Sales"),
-                                       ("vpn", person.department in ("Engineering", "IT")),
-                                       ("marketing-m365", person.department == "Marketing"),
-                                       ("leaders", person.leader)) if rule]
+        keys += [
+            key
+            for key, rule in (
+                ("sales-dynamic", person.department == "Sales"),
+                ("vpn", person.department in ("Engineering", "IT")),
+                ("marketing-m365", person.department == "Marketing"),
+                ("leaders", person.leader),
+            )
+            if rule
+        ]
         return [g[key] for key in keys]
 
     def _plan_admin_groups(self) -> None:
@@ -457,19 +1072,26 @@ class _DemoTenant:
         # A small company's IT is a handful of people; its engineering leads administer the cloud as well.
         self.e5 += [p for p in free if p.department == "Engineering"][: max(0, 2 * EMS5_SHORTFALL - len(self.e5))]
         self.audio = [p for p in free if p.leader and p.department in ("Sales", "Marketing", "Executive Office")]
-        self.archive = [p for p in free if p.department in ("Legal", "Executive Office")
-                        or p.job_title in ("Controller", "Finance Manager")]
+        self.archive = [
+            p
+            for p in free
+            if p.department in ("Legal", "Executive Office") or p.job_title in ("Controller", "Finance Manager")
+        ]
         self.analysts = [p for p in self.staff if p.job_title == "Financial Analyst"]
-        self.bi = [p for p in free if p.job_title in ("Digital Marketing Analyst", "Data Scientist",
-                                                      "Operations Analyst")]
+        self.bi = [
+            p for p in free if p.job_title in ("Digital Marketing Analyst", "Data Scientist", "Operations Analyst")
+        ]
         call_us = [p for p in free if p.department == "Customer Support" and p.usage_location in ("US", None)]
         call_eu = [p for p in free if p.department == "Sales" and p.usage_location in ("GB", "DE", "FR")]
         # The offshore people come in with the rest of their team, in no particular place in the list.
         self.call_us = self._mix(call_us + self.relocating + self.offshore_support)
         self.call_eu = self._mix(call_eu + self.offshore_sales)
         self.phoenix = self.rng.sample([p for p in free if p.department == "Engineering"], 6)
-        self.managed = {p.user_id for group in (self.e5, self.audio, self.archive, self.bi, self.call_us,
-                                                self.call_eu, self.phoenix) for p in group}
+        self.managed = {
+            p.user_id
+            for group in (self.e5, self.audio, self.archive, self.bi, self.call_us, self.call_eu, self.phoenix)
+            for p in group
+        }
 
     def _mix(self, people: list[Person]) -> list[Person]:
         return self.rng.sample(people, len(people))
@@ -493,8 +1115,11 @@ class _DemoTenant:
     # ---- seats -----------------------------------------------------------------------------------------------
 
     def _subscriptions(self) -> list[tuple[str, int]]:
-        office = [p for p in self.staff + self.hires + self.sales_aliased + self.support_aliased + self.fabrikam
-                  if not p.frontline] + self.transfers
+        office = [
+            p
+            for p in self.staff + self.hires + self.sales_aliased + self.support_aliased + self.fabrikam
+            if not p.frontline
+        ] + self.transfers
         frontline = [p for p in self.staff + self.hires if p.frontline]
         sales = [p for p in self.staff + self.hires + self.sales_aliased + self.fabrikam if p.department == "Sales"]
         power_bi = sales + self.bi + self.direct_power_bi + self.no_location[:1] + self.to_sales
@@ -515,9 +1140,16 @@ class _DemoTenant:
     def events(self) -> list[dict[str, Any]]:
         self._initial_load()
         storylines = [
-            self._teams_phone_rollout(), self._project_office(), self._audio_leavers(), self._shared_aliases(),
-            self._fabrikam_acquisition(), self._store_manager_upgrade(), self._group_cleanup(),
-            self._helpdesk_tickets(), self._transfers(), self._sales_moves(),
+            self._teams_phone_rollout(),
+            self._project_office(),
+            self._audio_leavers(),
+            self._shared_aliases(),
+            self._fabrikam_acquisition(),
+            self._store_manager_upgrade(),
+            self._group_cleanup(),
+            self._helpdesk_tickets(),
+            self._transfers(),
+            self._sales_moves(),
             *(self._new_hire(person) for person in self.hires),
             *(self._leaver(person) for person in self.leavers),
             *(self._rename(person) for person in self.renamed),
@@ -540,19 +1172,37 @@ class _DemoTenant:
         for person in self.staff:
             emit(HR, "UserCreated", person.created())
         for group in self.groups.values():
-            emit(ADMIN, "GroupCreated", {"groupId": group.group_id, "displayName": group.display_name,
-                                         "kind": group.kind, "securityEnabled": group.security_enabled})
+            emit(
+                ADMIN,
+                "GroupCreated",
+                {
+                    "groupId": group.group_id,
+                    "displayName": group.display_name,
+                    "kind": group.kind,
+                    "securityEnabled": group.security_enabled,
+                },
+            )
         for person in self.staff:
             for group in self._hr_groups(person):
                 emit(*_join(HR, group, person))
-        manual = [("e5", self.e5), ("audio", self.audio), ("archive", self.archive), ("analysts", self.analysts),
-                  ("bi", self.bi), ("pilot", self.pilot), ("phoenix", self.phoenix)]
+        manual = [
+            ("e5", self.e5),
+            ("audio", self.audio),
+            ("archive", self.archive),
+            ("analysts", self.analysts),
+            ("bi", self.bi),
+            ("pilot", self.pilot),
+            ("phoenix", self.phoenix),
+        ]
         for key, members in manual:
             for person in members:
                 emit(*_join(ADMIN, g[key], person))
         # The admin nests "Finance Analysts" into "Power BI Users"; nested members get nothing (SPEC S49).
-        emit(ADMIN, "GroupMemberAdded", {"groupId": g["bi"].group_id, "memberId": g["analysts"].group_id,
-                                         "memberType": "group"})
+        emit(
+            ADMIN,
+            "GroupMemberAdded",
+            {"groupId": g["bi"].group_id, "memberId": g["analysts"].group_id, "memberType": "group"},
+        )
         # Licences go on after the members are in, each one a group pass.
         for step in (
             _group_licenses(g["staff"], [(E3, STAFF_E3_DISABLED)]),
@@ -592,8 +1242,12 @@ class _DemoTenant:
         days = self._spread(self.project_managers, 1, 10)
         story: Story = [(day, _join(ADMIN, pm, p)) for day, p in zip(days, self.project_managers)]
         bought = len(self.project_managers) - PROJECT_SHORTFALL + PROJECT_PURCHASE
-        story.append((12, (BILLING, "SubscriptionChanged",
-                           {"skuId": PROJECT, "prepaidUnits": {"enabled": bought}, "version": 2})))
+        story.append(
+            (
+                12,
+                (BILLING, "SubscriptionChanged", {"skuId": PROJECT, "prepaidUnits": {"enabled": bought}, "version": 2}),
+            )
+        )
         # Faithful mode does not hand out bought seats by itself; the admin reprocesses the group (SPEC S08/S14).
         story.append((12, _reprocess(pm)))
         return story
@@ -609,15 +1263,26 @@ class _DemoTenant:
     def _shared_aliases(self) -> Story:
         """Helpdesk copies shared aliases onto new hires before HR adds them to the E3 group (SPEC S41/S42)."""
         story: Story = []
-        for owner, alias, hires in ((self.sales_alias_owner[0], "sales", self.sales_aliased),
-                                    (self.support_alias_owner[0], "support", self.support_aliased)):
+        for owner, alias, hires in (
+            (self.sales_alias_owner[0], "sales", self.sales_aliased),
+            (self.support_alias_owner[0], "support", self.support_aliased),
+        ):
             address = f"smtp:{alias}@{self.domain}"
-            story.append((2, (ADMIN, "UserUpdated", {"userId": owner.user_id,
-                                                     "proxyAddresses": [f"SMTP:{owner.upn}", address]})))
+            story.append(
+                (2, (ADMIN, "UserUpdated", {"userId": owner.user_id, "proxyAddresses": [f"SMTP:{owner.upn}", address]}))
+            )
             for hire in hires:
                 story.append((6, (HR, "UserCreated", hire.created())))
-                story.append((6, (ADMIN, "UserUpdated", {"userId": hire.user_id,
-                                                         "proxyAddresses": [f"SMTP:{hire.upn}", address]})))
+                story.append(
+                    (
+                        6,
+                        (
+                            ADMIN,
+                            "UserUpdated",
+                            {"userId": hire.user_id, "proxyAddresses": [f"SMTP:{hire.upn}", address]},
+                        ),
+                    )
+                )
                 story += [(7, _join(HR, group, hire)) for group in self._hr_groups(hire)]
         # One of them opens a ticket: the alias is removed and the user reprocessed, which heals only him.
         fixed = self.sales_aliased[0]
@@ -651,15 +1316,19 @@ class _DemoTenant:
     def _helpdesk_tickets(self) -> Story:
         story: Story = [(4, _user_licenses(p, [(POWER_BI, [])])) for p in self.no_location]  # rejected: no location
         first = self.no_location[0]
-        story += [(7, (HR, "UserUpdated", {"userId": first.user_id, "usageLocation": "US"})),
-                  (7, _user_licenses(first, [(POWER_BI, [])]))]
+        story += [
+            (7, (HR, "UserUpdated", {"userId": first.user_id, "usageLocation": "US"})),
+            (7, _user_licenses(first, [(POWER_BI, [])])),
+        ]
         story.append((5, _user_licenses(self.inherited_remover[0], remove=[E3])))  # rejected: inherited
         story.append((9, _user_licenses(self.e1_requester[0], [(E1, [])])))  # rejected: clashes with E3
         days = self._spread(self.direct_power_bi, 2, 12)
         story += [(day, _user_licenses(p, [(POWER_BI, [])])) for day, p in zip(days, self.direct_power_bi)]
         days = self._spread(self.located_later, 1, 14)
-        story += [(day, (HR, "UserUpdated", {"userId": p.user_id, "usageLocation": "US"}))
-                  for day, p in zip(days, self.located_later)]
+        story += [
+            (day, (HR, "UserUpdated", {"userId": p.user_id, "usageLocation": "US"}))
+            for day, p in zip(days, self.located_later)
+        ]
         story += [(day, _leave(ADMIN, self.groups["bi"], p)) for day, p in zip((6, 10), self.bi_dropped)]
         return story
 
@@ -669,8 +1338,11 @@ class _DemoTenant:
         g = self.groups
         story: Story = []
         for day, person, add_first in zip((5, 7, 10), self.transfers, (True, True, False)):
-            move = (HR, "UserUpdated", {"userId": person.user_id, "department": "Operations",
-                                        "jobTitle": "Operations Analyst"})
+            move = (
+                HR,
+                "UserUpdated",
+                {"userId": person.user_id, "department": "Operations", "jobTitle": "Operations Analyst"},
+            )
             leave = [_leave(HR, g["frontline"], person), _leave(HR, g[person.department], person)]
             join = [_join(HR, g[key], person) for key in ("Operations", "staff", "ems")]
             story += [(day, step) for step in [move, *(join + leave if add_first else leave + join)]]
@@ -685,9 +1357,13 @@ class _DemoTenant:
         ]:
             old, new = ("marketing-m365", "sales-dynamic") if target == "Sales" else ("sales-dynamic", "marketing-m365")
             day = self.rng.randint(3, 12)
-            story += [(day, (HR, "UserUpdated", {"userId": person.user_id, "department": target, "jobTitle": title})),
-                      (day, _leave(HR, g[person.department], person)), (day, _leave(HR, g[old], person)),
-                      (day, _join(HR, g[target], person)), (day, _join(HR, g[new], person))]
+            story += [
+                (day, (HR, "UserUpdated", {"userId": person.user_id, "department": target, "jobTitle": title})),
+                (day, _leave(HR, g[person.department], person)),
+                (day, _leave(HR, g[old], person)),
+                (day, _join(HR, g[target], person)),
+                (day, _join(HR, g[new], person)),
+            ]
         return story
 
     def _new_hire(self, person: Person) -> Story:
@@ -712,8 +1388,12 @@ class _DemoTenant:
 
     def _rename(self, person: Person) -> Story:
         surname = self.rng.choice([name for name in NAMES["anglo"][1] if name != person.surname])
-        return [(self.rng.randint(1, WORKING_DAYS),
-                 (HR, "UserUpdated", {"userId": person.user_id, "displayName": f"{person.given} {surname}"}))]
+        return [
+            (
+                self.rng.randint(1, WORKING_DAYS),
+                (HR, "UserUpdated", {"userId": person.user_id, "displayName": f"{person.given} {surname}"}),
+            )
+        ]
 
 
 if __name__ == "__main__":

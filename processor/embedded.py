@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import pickle
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from events import ParseError, parse_event
 from events.inputs import InputEvent
@@ -196,9 +197,7 @@ class EmbeddedRuntime:
         state = self.tenants.get(tenant_id)
         if state is not None:
             return state
-        row = self.conn.execute(
-            "SELECT event_seq, state FROM snapshots WHERE tenant = ?", (tenant_id,)
-        ).fetchone()
+        row = self.conn.execute("SELECT event_seq, state FROM snapshots WHERE tenant = ?", (tenant_id,)).fetchone()
         state, covered = (pickle.loads(row[1]), row[0]) if row else (new_tenant(tenant_id), 0)
         for seq, body in self.conn.execute(
             "SELECT seq, body FROM events WHERE tenant = ? AND seq > ? ORDER BY seq", (tenant_id, covered)
@@ -213,9 +212,7 @@ class EmbeddedRuntime:
         rows = []
         for tenant_id, state in self.tenants.items():
             rows.append((tenant_id, self._covered.get(tenant_id, 0), pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO snapshots (tenant, event_seq, state) VALUES (?, ?, ?)", rows
-        )
+        self.conn.executemany("INSERT OR REPLACE INTO snapshots (tenant, event_seq, state) VALUES (?, ?, ?)", rows)
 
     # ---- rebuild ------------------------------------------------------------------------------------------
 

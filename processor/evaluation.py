@@ -13,9 +13,9 @@ from processor.catalog import Catalog
 from processor.context import SYSTEM_ACTOR, EventContext, enabled_plans, license_list
 from processor.messages import (
     count_detail,
-    fallback_location_note,
     dependency_detail,
     exclusive_detail,
+    fallback_location_note,
     location_detail,
     other_detail,
     uniqueness_detail,
@@ -34,13 +34,11 @@ from processor.state import (
     EXCLUSIVE,
     IN_PROGRESS,
     LOCATION,
-    NO_ERROR,
     OTHER,
     QUEUED,
     UNIQUENESS,
     EntryKey,
     Group,
-    TenantState,
     User,
 )
 
@@ -138,7 +136,7 @@ def _enabled_without(catalog: Catalog, user: User, key: EntryKey, new_disabled: 
 
 
 def _widen(ctx: EventContext, user: User, desired: dict[EntryKey, int], blocked: set[EntryKey]) -> set[EntryKey]:
-    """Phase 2: applied entries whose intent enables more plans; the new plans pass location, uniqueness, exclusivity."""
+    """Phase 2: applied entries whose intent enables more plans; new plans pass location, uniqueness, exclusivity."""
     tenant = ctx.tenant
     catalog = tenant.catalog
     touched: set[EntryKey] = set()
@@ -290,9 +288,7 @@ def group_pass(ctx: EventContext, group: Group) -> None:
     failed = sum(1 for user_id in user_ids if user_id in group.errors)
     succeeded = len(user_ids) - failed
     _processing(ctx, group, COMPLETE, succeeded, failed)
-    result = (
-        f"Users successfully assigned licenses: {succeeded}, Users for whom license assignment failed: {failed}."
-    )
+    result = f"Users successfully assigned licenses: {succeeded}, Users for whom license assignment failed: {failed}."
     ctx.emit("AuditRecorded", _audit(ctx, group, "Finish applying group based license to users", result))
 
 

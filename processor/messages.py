@@ -11,9 +11,7 @@ from typing import Any
 from processor.catalog import Catalog, bits
 from processor.state import COUNT, DEPENDENCY, EXCLUSIVE, LOCATION, OTHER, UNIQUENESS
 
-INHERITED_MESSAGE = (
-    "User license is inherited from a group membership and it cannot be removed directly from the user."
-)
+INHERITED_MESSAGE = "User license is inherited from a group membership and it cannot be removed directly from the user."
 NO_LOCATION_MESSAGE = "License assignment cannot be done for user with invalid usage location."
 PROXY_MESSAGE = "Proxy address is already being used"
 GROUP_PREREQ_MESSAGE = (
@@ -70,8 +68,7 @@ def dependency_detail(catalog: Catalog, missing: list[tuple[int, int]]) -> dict[
             f"{catalog.plan_name(p)} needs {' or '.join(catalog.plan_name(b) for b in bits(n))}" for p, n in missing
         ),
         "missing": [
-            {"plan": plan_ref(catalog, p), "requiresAnyOf": [plan_ref(catalog, b) for b in bits(n)]}
-            for p, n in missing
+            {"plan": plan_ref(catalog, p), "requiresAnyOf": [plan_ref(catalog, b) for b in bits(n)]} for p, n in missing
         ],
         "message": (
             f"License assignment failed because service plan [{catalog.plan_id(dependent)}] depends on the "
@@ -94,8 +91,7 @@ def location_detail(catalog: Catalog, blocked: int, location: str | None, source
         "plans": [plan_ref(catalog, b) for b in bits(blocked)],
         "message": f"Service plan(s) [{names}] are not available in usage location {where}.",
         "suggestedFix": (
-            f"Set a usage location where {names} is offered, or disable {names} for this user's source, "
-            "then reprocess."
+            f"Set a usage location where {names} is offered, or disable {names} for this user's source, then reprocess."
         ),
     }
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from events.inputs import LicenseToAdd
 from processor.catalog import Catalog
@@ -40,9 +41,7 @@ def resolve_licenses(catalog: Catalog, licenses: Sequence[LicenseToAdd]) -> list
         for ref in license.disabledPlans:
             bit = catalog.resolve_plan(ref)
             if bit is None or not sku.plans & (1 << bit):
-                return Rejection(
-                    "UnknownSku", f"Service plan {ref!r} is not part of SKU {sku.part_number}.", None
-                )
+                return Rejection("UnknownSku", f"Service plan {ref!r} is not part of SKU {sku.part_number}.", None)
             disabled |= 1 << bit
         resolved[sku.sku_id] = disabled
     return list(resolved.items())

@@ -54,8 +54,7 @@ def _document(conn: sqlite3.Connection, tenant: str) -> dict[str, Any]:
 
     states: dict[str, list[dict[str, Any]]] = {}
     for r in conn.execute(
-        "SELECT * FROM license_assignments WHERE tenant = ? "
-        "ORDER BY user_id, sku_part_number, source != '', source",
+        "SELECT * FROM license_assignments WHERE tenant = ? ORDER BY user_id, sku_part_number, source != '', source",
         (tenant,),
     ):
         states.setdefault(r["user_id"], []).append(

@@ -6,7 +6,8 @@ can be thrown away and rebuilt from the decisions log (ARCHITECTURE: the log is 
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import orjson
 
@@ -98,42 +99,54 @@ class UserLicenseStates(ReadModel):
                 yield "users", key, None
                 yield "user_licenses", key, None
                 return
-            yield "users", key, {
-                "tenant": tenant,
-                "user_id": d["userId"],
-                "user_principal_name": d["userPrincipalName"],
-                "display_name": d["displayName"],
-                "usage_location": d["usageLocation"],
-                "proxy_addresses": _json(d["proxyAddresses"]),
-                "account_enabled": int(d["accountEnabled"]),
-                "lifecycle": d["lifecycle"],
-            }
+            yield (
+                "users",
+                key,
+                {
+                    "tenant": tenant,
+                    "user_id": d["userId"],
+                    "user_principal_name": d["userPrincipalName"],
+                    "display_name": d["displayName"],
+                    "usage_location": d["usageLocation"],
+                    "proxy_addresses": _json(d["proxyAddresses"]),
+                    "account_enabled": int(d["accountEnabled"]),
+                    "lifecycle": d["lifecycle"],
+                },
+            )
         elif kind == "AssignedLicensesChanged":
-            yield "user_licenses", (tenant, d["userId"]), {
-                "tenant": tenant,
-                "user_id": d["userId"],
-                "assigned_licenses": _json(d["assignedLicenses"]),
-                "suspended_plans": _json(d["suspendedPlans"]),
-            }
+            yield (
+                "user_licenses",
+                (tenant, d["userId"]),
+                {
+                    "tenant": tenant,
+                    "user_id": d["userId"],
+                    "assigned_licenses": _json(d["assignedLicenses"]),
+                    "suspended_plans": _json(d["suspendedPlans"]),
+                },
+            )
         else:
             source = d["assignedByGroup"] or ""
             key = (tenant, d["userId"], d["skuId"], source)
             if d["state"] is None:
                 yield "license_assignments", key, None
                 return
-            yield "license_assignments", key, {
-                "tenant": tenant,
-                "user_id": d["userId"],
-                "sku_id": d["skuId"],
-                "source": source,
-                "sku_part_number": d["skuPartNumber"],
-                "assigned_by_group": d["assignedByGroup"],
-                "state": d["state"],
-                "error": d["error"],
-                "disabled_plans": _json(d["disabledPlans"]),
-                "error_detail": _json(d["errorDetail"]) if d["errorDetail"] is not None else None,
-                "last_updated": d["lastUpdatedDateTime"],
-            }
+            yield (
+                "license_assignments",
+                key,
+                {
+                    "tenant": tenant,
+                    "user_id": d["userId"],
+                    "sku_id": d["skuId"],
+                    "source": source,
+                    "sku_part_number": d["skuPartNumber"],
+                    "assigned_by_group": d["assignedByGroup"],
+                    "state": d["state"],
+                    "error": d["error"],
+                    "disabled_plans": _json(d["disabledPlans"]),
+                    "error_detail": _json(d["errorDetail"]) if d["errorDetail"] is not None else None,
+                    "last_updated": d["lastUpdatedDateTime"],
+                },
+            )
 
 
 class GroupsWithErrors(ReadModel):
@@ -179,42 +192,54 @@ class GroupsWithErrors(ReadModel):
     def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
         d, tenant, kind = event["data"], event["tenant"], event["type"]
         if kind == "GroupConfigurationChanged":
-            yield "groups", (tenant, d["groupId"]), {
-                "tenant": tenant,
-                "group_id": d["groupId"],
-                "display_name": d["displayName"],
-                "kind": d["kind"],
-                "security_enabled": int(d["securityEnabled"]),
-                "deleted": int(d["deleted"]),
-                "assigned_licenses": _json(d["assignedLicenses"]),
-            }
+            yield (
+                "groups",
+                (tenant, d["groupId"]),
+                {
+                    "tenant": tenant,
+                    "group_id": d["groupId"],
+                    "display_name": d["displayName"],
+                    "kind": d["kind"],
+                    "security_enabled": int(d["securityEnabled"]),
+                    "deleted": int(d["deleted"]),
+                    "assigned_licenses": _json(d["assignedLicenses"]),
+                },
+            )
         elif kind == "GroupLicenseProcessingChanged":
-            yield "group_processing", (tenant, d["groupId"]), {
-                "tenant": tenant,
-                "group_id": d["groupId"],
-                "state": d["state"],
-                "succeeded": d["succeeded"],
-                "failed": d["failed"],
-            }
+            yield (
+                "group_processing",
+                (tenant, d["groupId"]),
+                {
+                    "tenant": tenant,
+                    "group_id": d["groupId"],
+                    "state": d["state"],
+                    "succeeded": d["succeeded"],
+                    "failed": d["failed"],
+                },
+            )
         elif d["assignedByGroup"] is not None:
             key = (tenant, d["assignedByGroup"], d["userId"], d["skuId"])
             if d["state"] not in ("Error", "ActiveWithError"):
                 yield "group_member_errors", key, None
                 return
             detail = d["errorDetail"] or {}
-            yield "group_member_errors", key, {
-                "tenant": tenant,
-                "group_id": d["assignedByGroup"],
-                "user_id": d["userId"],
-                "sku_id": d["skuId"],
-                "sku_part_number": d["skuPartNumber"],
-                "state": d["state"],
-                "error": d["error"],
-                "reason": detail.get("reason"),
-                "message": detail.get("message"),
-                "suggested_fix": detail.get("suggestedFix"),
-                "since": d["lastUpdatedDateTime"],
-            }
+            yield (
+                "group_member_errors",
+                key,
+                {
+                    "tenant": tenant,
+                    "group_id": d["assignedByGroup"],
+                    "user_id": d["userId"],
+                    "sku_id": d["skuId"],
+                    "sku_part_number": d["skuPartNumber"],
+                    "state": d["state"],
+                    "error": d["error"],
+                    "reason": detail.get("reason"),
+                    "message": detail.get("message"),
+                    "suggested_fix": detail.get("suggestedFix"),
+                    "since": d["lastUpdatedDateTime"],
+                },
+            )
 
 
 class ProductUsage(ReadModel):
@@ -242,19 +267,23 @@ class ProductUsage(ReadModel):
     def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
         d, tenant = event["data"], event["tenant"]
         units = d["prepaidUnits"]
-        yield "product_usage", (tenant, d["skuId"]), {
-            "tenant": tenant,
-            "sku_id": d["skuId"],
-            "sku_part_number": d["skuPartNumber"],
-            "capability_status": d["capabilityStatus"],
-            "enabled": units["enabled"],
-            "warning": units["warning"],
-            "suspended": units["suspended"],
-            "locked_out": units["lockedOut"],
-            "consumed": d["consumedUnits"],
-            "available": d["availableUnits"],
-            "over_assigned": int(d["overAssigned"]),
-        }
+        yield (
+            "product_usage",
+            (tenant, d["skuId"]),
+            {
+                "tenant": tenant,
+                "sku_id": d["skuId"],
+                "sku_part_number": d["skuPartNumber"],
+                "capability_status": d["capabilityStatus"],
+                "enabled": units["enabled"],
+                "warning": units["warning"],
+                "suspended": units["suspended"],
+                "locked_out": units["lockedOut"],
+                "consumed": d["consumedUnits"],
+                "available": d["availableUnits"],
+                "over_assigned": int(d["overAssigned"]),
+            },
+        )
 
 
 class RejectedCommands(ReadModel):
@@ -282,18 +311,22 @@ class RejectedCommands(ReadModel):
 
     def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
         d = event["data"]
-        yield "rejected_commands", (event["id"],), {
-            "decision_id": event["id"],
-            "tenant": event["tenant"],
-            "position": position,
-            "event_id": d["eventId"],
-            "type": d["type"],
-            "error": d["error"],
-            "message": d["message"],
-            "target": d.get("userId") or d.get("groupId"),
-            "time": event["time"],
-            "detail": _json(d["detail"]) if d.get("detail") is not None else None,
-        }
+        yield (
+            "rejected_commands",
+            (event["id"],),
+            {
+                "decision_id": event["id"],
+                "tenant": event["tenant"],
+                "position": position,
+                "event_id": d["eventId"],
+                "type": d["type"],
+                "error": d["error"],
+                "message": d["message"],
+                "target": d.get("userId") or d.get("groupId"),
+                "time": event["time"],
+                "detail": _json(d["detail"]) if d.get("detail") is not None else None,
+            },
+        )
 
 
 class AuditLog(ReadModel):
@@ -319,16 +352,20 @@ class AuditLog(ReadModel):
 
     def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
         d = event["data"]
-        yield "audit_log", (event["id"],), {
-            "decision_id": event["id"],
-            "tenant": event["tenant"],
-            "position": position,
-            "time": event["time"],
-            "activity": d["activity"],
-            "actor": d["actor"],
-            "target": d["targetId"],
-            "result": d["result"],
-        }
+        yield (
+            "audit_log",
+            (event["id"],),
+            {
+                "decision_id": event["id"],
+                "tenant": event["tenant"],
+                "position": position,
+                "time": event["time"],
+                "activity": d["activity"],
+                "actor": d["actor"],
+                "target": d["targetId"],
+                "result": d["result"],
+            },
+        )
 
 
 READ_MODELS: tuple[ReadModel, ...] = (

@@ -8,7 +8,8 @@ rows, and events at or below that position are skipped, so applying an output tw
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import sqlite_utils
 

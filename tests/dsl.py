@@ -7,7 +7,7 @@ name resolution and output emission. Assertions read the tenant state and the em
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from events import parse_event
@@ -17,10 +17,8 @@ from processor.state import Entry, TenantState
 
 CATALOG_DATA = load_catalog_data()
 SHORT = {sku["short"]: sku["skuPartNumber"] for sku in CATALOG_DATA["skus"]}
-PLANS_OF = {
-    sku["short"]: [plan["servicePlanName"] for plan in sku["servicePlans"]] for sku in CATALOG_DATA["skus"]
-}
-START = datetime(2026, 1, 5, 10, 0, 0, tzinfo=timezone.utc)
+PLANS_OF = {sku["short"]: [plan["servicePlanName"] for plan in sku["servicePlans"]] for sku in CATALOG_DATA["skus"]}
+START = datetime(2026, 1, 5, 10, 0, 0, tzinfo=UTC)
 
 License = str | tuple[str, list[str]]
 
@@ -67,7 +65,9 @@ class Scenario:
 
     # ---- when -------------------------------------------------------------------------------------------
 
-    def send(self, event_type: str, event_id: str | None = None, at: str | None = None, **data: Any) -> list[dict[str, Any]]:
+    def send(
+        self, event_type: str, event_id: str | None = None, at: str | None = None, **data: Any
+    ) -> list[dict[str, Any]]:
         self._n += 1
         event = {
             "specversion": "1.0",
@@ -103,7 +103,8 @@ class Scenario:
         return self.send("GroupLicensesChanged", **data)
 
     def direct(self, user_id: str, add: list[License] = [], remove: list[str] = []) -> list[dict[str, Any]]:
-        return self.send("UserLicensesChanged", userId=user_id, addLicenses=_licenses(add), removeLicenses=_skus(remove))
+        licenses = {"addLicenses": _licenses(add), "removeLicenses": _skus(remove)}
+        return self.send("UserLicensesChanged", userId=user_id, **licenses)
 
     def add(self, group_id: str, *members: str, version: int | None = None, event_id: str | None = None) -> None:
         for member in members:
@@ -145,9 +146,7 @@ class Scenario:
         """{(short, source): (state, error)} of every entry of the user."""
         by_id = {sku["skuId"]: sku["short"] for sku in CATALOG_DATA["skus"]}
         user = self.state.users[user_id]
-        return {
-            (by_id[sku_id], source or "direct"): (e.state, e.error) for (sku_id, source), e in user.entries.items()
-        }
+        return {(by_id[sku_id], source or "direct"): (e.state, e.error) for (sku_id, source), e in user.entries.items()}
 
     def disabled(self, user_id: str, short: str, source: str = "direct") -> set[str]:
         entry = self.entry(user_id, short, source)
@@ -216,6 +215,4 @@ def _skus(shorts: list[str]) -> list[str]:
 
 
 def pair_names(detail: dict[str, Any]) -> set[frozenset[str]]:
-    return {
-        frozenset({p["plan"]["servicePlanName"], p["conflictsWith"]["servicePlanName"]}) for p in detail["pairs"]
-    }
+    return {frozenset({p["plan"]["servicePlanName"], p["conflictsWith"]["servicePlanName"]}) for p in detail["pairs"]}
