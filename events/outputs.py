@@ -5,7 +5,7 @@ The core builds plain dicts for speed; these models are the documented shape eve
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -163,5 +163,5 @@ OUTPUT_MODELS = {
     }.items()
 }
 
-OutputEvent = Annotated[tuple(OUTPUT_MODELS.values()), Field(discriminator="type")]  # type: ignore[valid-type]
+OutputEvent = Annotated[Union[tuple(OUTPUT_MODELS.values())], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
 output_event_adapter: TypeAdapter[Any] = TypeAdapter(OutputEvent)
