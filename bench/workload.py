@@ -2,7 +2,8 @@
 
 Mix (per 1,000 events, roughly): ~100 user creations, ~800 membership changes (most of the volume; 10 % removals),
 ~40 profile changes (locations, duplicate proxy addresses), ~20 direct assignments (add-ons that later block
-removals, E1 that clashes with E3 groups), ~10 reprocess requests, and a few group licence changes on large groups;
+removals, E1 that clashes with E3 groups), ~10 reprocess requests, and ~10 per million licence changes on large
+groups (each one a full group pass);
 seat capacities below demand so CountViolation and Other occur, a calling-plan group with users located where it
 is not offered, and E1/E3 groups that clash.
 """
@@ -104,7 +105,7 @@ class Workload:
                 yield self._event("UserLicensesChanged", {"userId": f"u{user}", "addLicenses": [{"skuId": sku}]})
             elif roll < 0.97:
                 yield self._event("LicenseReprocessRequested", {"userId": f"u{rng.randrange(max(created, 1))}"})
-            elif roll < 0.9702:
+            elif roll < 0.97001:  # ~10 per million: each is a full pass over a large group
                 group = rng.choice(licensed[:20])
                 yield self._event(
                     "GroupLicensesChanged",

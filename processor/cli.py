@@ -53,6 +53,12 @@ def _lines(paths: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
                 yield f"{path}:{number}", raw.rstrip(b"\r\n")
 
 
+def _check_readable(paths: tuple[str, ...]) -> None:
+    for path in paths:
+        if path != "-" and not (Path(path).is_file() and os.access(path, os.R_OK)):
+            fail(f"cannot read {path}: not a readable file")
+
+
 def _count_lines(paths: tuple[str, ...]) -> int | None:
     if "-" in paths:
         return None
@@ -86,9 +92,7 @@ def ingest(files: tuple[str, ...], db: str | None) -> None:
     Ingesting the same file again changes nothing (event ids are deduplicated).
     Example: licensing ingest day1.jsonl day2.jsonl --db tenant.db
     """
-    for path in files:
-        if path != "-" and not os.access(path, os.R_OK):
-            fail(f"cannot read {path}")
+    _check_readable(files)
     conn = open_database(database_path(db))
     runtime = EmbeddedRuntime(conn)
     with progress_bar() as bar:
@@ -195,9 +199,7 @@ def publish(files: tuple[str, ...], bootstrap: str) -> None:
     """Publish JSON Lines files ('-' = stdin) to licensing.events, keyed by tenant."""
     from processor.kafka.publish import publish_lines
 
-    for path in files:
-        if path != "-" and not os.access(path, os.R_OK):
-            fail(f"cannot read {path}")
+    _check_readable(files)
     sent = _run_kafka(publish_lines(bootstrap, (raw for _, raw in _lines(files))))
     click.echo(f"published {sent} events", err=True)
 
