@@ -149,7 +149,7 @@ class EmbeddedRuntime:
                     "SELECT seq, tenant, id FROM events WHERE seq > ?", (last,)
                 )
             }
-            decisions: list[tuple[int, str, str, str, bytes]] = []
+            decisions: list[tuple[int, list[dict[str, Any]]]] = []
             for event, _ in parsed:
                 seq = appended.pop((event.tenant, event.id), None)
                 if seq is None:
@@ -168,7 +168,7 @@ class EmbeddedRuntime:
         event: InputEvent,
         seq: int,
         summary: IngestSummary | None,
-        decisions: list[tuple[int, str, str, str, bytes]],
+        decisions: list[tuple[int, list[dict[str, Any]]]],
     ) -> None:
         decision = decide(tenant, event)
         self._covered[event.tenant] = seq
@@ -181,7 +181,7 @@ class EmbeddedRuntime:
             summary.accepted += 1
         outputs = decision.outputs
         if outputs:
-            decisions.extend((seq, o["tenant"], o["id"], o["type"], encode_output(o)) for o in outputs)
+            decisions.append((seq, outputs))
             self.projections.apply(outputs, STREAM, seq)
 
     def _commit(self, snapshot: bool = False) -> None:
@@ -226,7 +226,7 @@ class EmbeddedRuntime:
             self.tenants.clear()
             self._covered.clear()
             count = 0
-            decisions: list[tuple[int, str, str, str, bytes]] = []
+            decisions: list[tuple[int, list[dict[str, Any]]]] = []
             for seq, tenant_id, body in self._log_rows("SELECT seq, tenant, body FROM events ORDER BY seq"):
                 state = self.tenants.get(tenant_id)
                 if state is None:
@@ -247,10 +247,12 @@ class EmbeddedRuntime:
             raise
         return count
 
-    def _write_decisions(self, decisions: list[tuple[int, str, str, str, bytes]]) -> None:
+    def _write_decisions(self, decisions: list[tuple[int, list[dict[str, Any]]]]) -> None:
+        """Encode while inserting: each row's bytes are freed as soon as SQLite has them (memory is reused)."""
         if decisions:
             self.conn.executemany(
-                "INSERT INTO decisions (event_seq, tenant, id, type, body) VALUES (?, ?, ?, ?, ?)", decisions
+                "INSERT INTO decisions (event_seq, tenant, id, type, body) VALUES (?, ?, ?, ?, ?)",
+                ((seq, o["tenant"], o["id"], o["type"], encode_output(o)) for seq, outputs in decisions for o in outputs),
             )
             decisions.clear()
 

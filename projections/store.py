@@ -68,14 +68,14 @@ class ProjectionStore:
             pk = self._primary_key(table)
             columns = self._columns[table]
             deletes = [key for key, row in rows.items() if row is None]
-            upserts = [tuple(row.get(c) for c in columns) for row in rows.values() if row is not None]
             if deletes:
                 where = " AND ".join(f"{c} = ?" for c in pk)
                 self.conn.executemany(f"DELETE FROM {table} WHERE {where}", deletes)
-            if upserts:
+            if len(deletes) < len(rows):
                 marks = ", ".join("?" for _ in columns)
                 self.conn.executemany(
-                    f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})", upserts
+                    f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                    (tuple(row.get(c) for c in columns) for row in rows.values() if row is not None),
                 )
         self._pending.clear()
         self.conn.executemany(
