@@ -26,6 +26,7 @@ from projections.store import ProjectionStore
 
 STREAM = "embedded"
 BATCH = 2000
+SNAPSHOT_EVERY = 200_000  # events after which a tenant's snapshot is renewed; a restart replays at most this many
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
@@ -82,6 +83,9 @@ def open_database(path: str | Path, create: bool = True) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
+    # Read-model upserts hit random keys of large tables: a page cache that holds them avoids re-reading pages.
+    conn.execute("PRAGMA cache_size = -262144")
+    conn.execute("PRAGMA mmap_size = 1073741824")
     conn.executescript(SCHEMA)
     return conn
 
@@ -94,6 +98,7 @@ class EmbeddedRuntime:
         self.projections = ProjectionStore(conn)
         self.tenants: dict[str, TenantState] = {}
         self._covered: dict[str, int] = {}  # tenant -> last log seq folded into its in-memory state
+        self._snapshotted: dict[str, int] = {}  # tenant -> log seq its stored snapshot covers
 
     # ---- ingest -------------------------------------------------------------------------------------------
 
@@ -184,10 +189,10 @@ class EmbeddedRuntime:
             decisions.append((seq, outputs))
             self.projections.apply(outputs, STREAM, seq)
 
-    def _commit(self, snapshot: bool = False) -> None:
+    def _commit(self, snapshot: bool = False, force: bool = False) -> None:
         self.projections.flush()
         if snapshot:
-            self._snapshot()
+            self._snapshot(force)
         self.conn.execute("COMMIT")
 
     # ---- tenant states ------------------------------------------------------------------------------------
@@ -199,6 +204,7 @@ class EmbeddedRuntime:
             return state
         row = self.conn.execute("SELECT event_seq, state FROM snapshots WHERE tenant = ?", (tenant_id,)).fetchone()
         state, covered = (pickle.loads(row[1]), row[0]) if row else (new_tenant(tenant_id), 0)
+        self._snapshotted[tenant_id] = covered
         for seq, body in self.conn.execute(
             "SELECT seq, body FROM events WHERE tenant = ? AND seq > ? ORDER BY seq", (tenant_id, covered)
         ).fetchall():
@@ -208,10 +214,14 @@ class EmbeddedRuntime:
         self._covered[tenant_id] = covered
         return state
 
-    def _snapshot(self) -> None:
+    def _snapshot(self, force: bool = False) -> None:
+        """Renew the snapshots of tenants that moved on by SNAPSHOT_EVERY events (pickling is O(tenant size))."""
         rows = []
         for tenant_id, state in self.tenants.items():
-            rows.append((tenant_id, self._covered.get(tenant_id, 0), pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+            covered = self._covered.get(tenant_id, 0)
+            if force or covered - self._snapshotted.get(tenant_id, 0) >= SNAPSHOT_EVERY:
+                rows.append((tenant_id, covered, pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+                self._snapshotted[tenant_id] = covered
         self.conn.executemany("INSERT OR REPLACE INTO snapshots (tenant, event_seq, state) VALUES (?, ?, ?)", rows)
 
     # ---- rebuild ------------------------------------------------------------------------------------------
@@ -225,6 +235,7 @@ class EmbeddedRuntime:
             self.projections.reset()
             self.tenants.clear()
             self._covered.clear()
+            self._snapshotted.clear()
             count = 0
             decisions: list[tuple[int, list[dict[str, Any]]]] = []
             for seq, tenant_id, body in self._log_rows("SELECT seq, tenant, body FROM events ORDER BY seq"):
@@ -239,7 +250,7 @@ class EmbeddedRuntime:
                     if progress:
                         progress(BATCH)
             self._write_decisions(decisions)
-            self._commit(snapshot=True)
+            self._commit(snapshot=True, force=True)
             if progress:
                 progress(count % BATCH)
         except BaseException:
