@@ -263,7 +263,11 @@ class EmbeddedRuntime:
         if decisions:
             self.conn.executemany(
                 "INSERT INTO decisions (event_seq, tenant, id, type, body) VALUES (?, ?, ?, ?, ?)",
-                ((seq, o["tenant"], o["id"], o["type"], encode_output(o)) for seq, outputs in decisions for o in outputs),
+                (
+                    (seq, o["tenant"], o["id"], o["type"], encode_output(o))
+                    for seq, outputs in decisions
+                    for o in outputs
+                ),
             )
             decisions.clear()
 

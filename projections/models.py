@@ -304,7 +304,7 @@ class RejectedCommands(ReadModel):
                 "time": str,
                 "detail": str,
             },
-            ("decision_id",),
+            ("tenant", "decision_id"),  # output ids repeat across tenants that reuse input ids
         )
     }
     handles = frozenset({"CommandRejected"})
@@ -313,7 +313,7 @@ class RejectedCommands(ReadModel):
         d = event["data"]
         yield (
             "rejected_commands",
-            (event["id"],),
+            (event["tenant"], event["id"]),
             {
                 "decision_id": event["id"],
                 "tenant": event["tenant"],
@@ -345,7 +345,7 @@ class AuditLog(ReadModel):
                 "target": str,
                 "result": str,
             },
-            ("decision_id",),
+            ("tenant", "decision_id"),  # output ids repeat across tenants that reuse input ids
         )
     }
     handles = frozenset({"AuditRecorded"})
@@ -354,7 +354,7 @@ class AuditLog(ReadModel):
         d = event["data"]
         yield (
             "audit_log",
-            (event["id"],),
+            (event["tenant"], event["id"]),
             {
                 "decision_id": event["id"],
                 "tenant": event["tenant"],

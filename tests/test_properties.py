@@ -30,7 +30,7 @@ PLAN_NAME_TO_ID = {p["servicePlanName"]: p["servicePlanId"] for sku in CATALOG["
 
 SKUS = ["ENTERPRISEPACK", "STANDARDPACK", "EMS", "MCOMEETADV", "MCOPSTN1", "POWER_BI_PRO"]
 TENANTS = ["t-alpha", "t-beta", "t-gamma"]
-USERS = ["u1", "u2", "u3", "u4", "u5", "u6"]  # u6 is never created explicitly: named first by other events
+USERS = ["u1", "u2", "u3", "u4", "u5", "u6"]  # u6 is never in the setup: often named first by other events
 GROUPS = ["g1", "g2", "g3"]
 PROXIES = [
     "SMTP:ann@contoso.com",
@@ -316,6 +316,25 @@ def handwritten_stream() -> list[dict[str, Any]]:
                         "data": data,
                     }
                 )
+    # The same command ids in both tenants, so both produce the same output ids: a refused direct assignment
+    # (users without usage location) and an accepted group licence change (audited).
+    for tenant, user in (("t-alpha", "u3"), ("t-beta", "u2")):
+        for event_id, event_type, data in (
+            ("cmd-1", "UserLicensesChanged", {"userId": user, "addLicenses": [{"skuId": "POWER_BI_PRO"}]}),
+            ("cmd-2", "GroupLicensesChanged", {"groupId": "g9", "addLicenses": [{"skuId": "POWER_BI_PRO"}]}),
+        ):
+            moment += timedelta(seconds=1)
+            stream.append(
+                {
+                    "specversion": "1.0",
+                    "id": event_id,
+                    "source": "/admin",
+                    "type": event_type,
+                    "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "tenant": tenant,
+                    "data": data,
+                }
+            )
     return stream
 
 
@@ -346,6 +365,20 @@ def documents(conn: sqlite3.Connection, tenants: list[str]) -> dict[str, str]:
 
 def decisions(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     return conn.execute("SELECT event_seq, tenant, id, type, body FROM decisions ORDER BY seq").fetchall()
+
+
+def tenant_decisions(conn: sqlite3.Connection, tenant: str) -> list[tuple[Any, ...]]:
+    return conn.execute("SELECT id, type, body FROM decisions WHERE tenant = ? ORDER BY seq", (tenant,)).fetchall()
+
+
+def tenant_row_counts(conn: sqlite3.Connection, tenant: str) -> dict[str, int]:
+    """Rows per table that carries a tenant column: read models of one tenant must not overwrite another's."""
+    counts = {}
+    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall():
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if "tenant" in columns:
+            counts[table] = conn.execute(f"SELECT count(*) FROM {table} WHERE tenant = ?", (tenant,)).fetchone()[0]
+    return counts
 
 
 def decide_all(stream: list[dict[str, Any]]) -> tuple[dict[str, Any], list[list[dict[str, Any]]]]:
@@ -487,13 +520,15 @@ def test_tenants_never_affect_each_other(stream: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         mixed, _, _ = ingest(Path(tmp) / "mixed.db", stream)
         mixed_docs = documents(mixed, tenants)
-        mixed.close()
         for n, tenant in enumerate(tenants):
             own = [event for event in stream if event["tenant"] == tenant]
             alone, _, summary = ingest(Path(tmp) / f"alone{n}.db", own)
             assert summary.duplicates == 0  # ids reused by other tenants are not duplicates here either
             assert documents(alone, [tenant])[tenant] == mixed_docs[tenant]
+            assert tenant_decisions(alone, tenant) == tenant_decisions(mixed, tenant)
+            assert tenant_row_counts(alone, tenant) == tenant_row_counts(mixed, tenant)
             alone.close()
+        mixed.close()
 
 
 @PROPERTY_SETTINGS

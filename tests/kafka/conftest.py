@@ -29,8 +29,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
-from processor.kafka import DECISIONS_TOPIC, EVENTS_TOPIC
+from processor.kafka import DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP
+from processor.kafka.admin import committed_offsets
 from processor.kafka.broker import BrokerUnavailable, free_port, start_broker
+from processor.kafka.projector import projected_positions
 
 LICENSING = Path(sys.executable).parent / "licensing"
 PARTITIONS = 4
@@ -223,17 +225,50 @@ class Cluster:
             + "".join(f"---- {p.name} ({'alive' if p.alive else p.popen.returncode})\n{self.tail(p, 30)}\n"
                       for p in self.processes)
         )
+        self.wait_complete(db)
+
+    def wait_complete(self, db: Path, timeout: float = 60.0) -> None:
+        """Bounded wait until the worker group has committed every event really in the events topic and `db` holds
+        every decision really in the decisions topic, both read to their last record (not trusting end offsets),
+        and the decisions topic did not grow in between."""
+        deadline = time.monotonic() + timeout
+        previous: dict[int, int] | None = None
+        while True:
+            events = last_offsets(self.read_topic(EVENTS_TOPIC, idle=0.2))
+            committed = asyncio.run(committed_offsets(self.bootstrap, WORKER_GROUP, EVENTS_TOPIC))
+            decisions = last_offsets(self.read_topic(DECISIONS_TOPIC, idle=0.2))
+            conn = sqlite3.connect(db)
+            try:
+                projected = projected_positions(conn)
+            finally:
+                conn.close()
+            decided = all(committed.get(p, 0) > last for p, last in events.items())
+            caught_up = all(projected.get(p, -1) >= last for p, last in decisions.items())
+            if decided and caught_up and decisions == previous:
+                return
+            previous = decisions
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"not complete after {timeout:g} s: events {events}, committed {committed}, "
+                    f"decisions {decisions}, projected {projected}"
+                )
+            time.sleep(0.2)
 
     def export(self, db: Path, tenant: str) -> str:
         return self.cli("export", "--tenant", tenant, "--db", str(db)).stdout.decode()
 
     # -- Kafka, directly --
 
-    def read_topic(self, topic: str) -> list[Message]:
-        """Every message of the topic (all partitions, from the beginning up to the end offsets), group-less."""
-        return asyncio.run(asyncio.wait_for(self._read_topic(topic), timeout=60))
+    def read_topic(self, topic: str, idle: float = 0.5) -> list[Message]:
+        """Every message of the topic (all partitions, from the beginning), group-less.
 
-    async def _read_topic(self, topic: str) -> list[Message]:
+        Read up to the end offsets and then on until no message came for `idle` seconds: Tansu 0.6.0 reports as
+        end offset the base offset of a partition's last record batch + 1, so the end offsets miss the rest of the
+        last batch (see test_progress.py).
+        """
+        return asyncio.run(asyncio.wait_for(self._read_topic(topic, idle), timeout=60))
+
+    async def _read_topic(self, topic: str, idle: float) -> list[Message]:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
@@ -242,16 +277,17 @@ class Cluster:
             ends = await consumer.end_offsets(tps)
             await consumer.seek_to_beginning(*tps)
             messages: list[Message] = []
-            pending = [tp for tp in tps if ends[tp] > 0]
-            while pending:
-                batches = await consumer.getmany(*pending, timeout_ms=500, max_records=10000)
-                for tp, batch in batches.items():
-                    messages.extend(
-                        Message(m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
-                        for m in batch
-                        if m.offset < ends[tp]
-                    )
-                pending = [tp for tp in pending if await consumer.position(tp) < ends[tp]]
+            quiet_since = time.monotonic()
+            while True:
+                batches = await consumer.getmany(*tps, timeout_ms=100, max_records=10000)
+                for batch in batches.values():
+                    messages.extend(Message(m.partition, m.offset, m.key, m.value, tuple(m.headers or ())) for m in batch)
+                if any(batches.values()):
+                    quiet_since = time.monotonic()
+                    continue
+                behind = [tp for tp in tps if await consumer.position(tp) < ends[tp]]
+                if not behind and time.monotonic() - quiet_since >= idle:
+                    break
             messages.sort(key=lambda m: (m.partition, m.offset))
             return messages
         finally:
@@ -310,6 +346,11 @@ class Cluster:
     def decisions(self) -> dict[str, list[Any]]:
         """The decisions topic, deduplicated by id (first occurrence), per tenant in log order."""
         return dedupe_decisions(self.read_topic(DECISIONS_TOPIC))
+
+
+def last_offsets(messages: list[Message]) -> dict[int, int]:
+    """The offset of the last message per partition (partitions without messages left out)."""
+    return {m.partition: m.offset for m in messages}
 
 
 def run_cli(
