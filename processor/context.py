@@ -240,6 +240,8 @@ class EventContext:
             if changed:
                 self._audit_user_change(user, [after[k] for k in changed if k in after])
             enabled_now = 0 if user.soft_deleted else enabled_plans(catalog, user)  # deleted: all Suspended
+            if not changed and enabled_now == enabled_before:
+                continue  # evaluated, nothing changed: the common case of a retry that still fails
             user.suspended = (user.suspended | (enabled_before & ~enabled_now)) & ~enabled_now
             licenses_now = licenses_view(catalog, user)
             if licenses_now != licenses_before or user.suspended != suspended_before:
@@ -299,6 +301,8 @@ class EventContext:
         )
 
     def finish(self) -> list[dict[str, Any]]:
+        if not (self._users or self._usage or self._group_flags):
+            return self.outputs  # nothing was touched (most membership changes of unlicensed groups)
         self.flush_users()
         tenant = self.tenant
         catalog = tenant.catalog

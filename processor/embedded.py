@@ -144,16 +144,19 @@ class EmbeddedRuntime:
                     dead,
                 )
             last = self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-            self.conn.executemany(
+            inserted = self.conn.executemany(
                 "INSERT OR IGNORE INTO events (tenant, id, type, time, status, body) VALUES (?, ?, ?, ?, 'applied', ?)",
                 [(e.tenant, e.id, e.type, e.time, raw) for e, raw in parsed],
-            )
-            appended = {
-                (tenant, event_id): seq
-                for seq, tenant, event_id in self.conn.execute(
-                    "SELECT seq, tenant, id FROM events WHERE seq > ?", (last,)
-                )
-            }
+            ).rowcount
+            if inserted == len(parsed):  # no duplicates: rowids were assigned in order after the last one
+                appended = {(e.tenant, e.id): last + n for n, (e, _) in enumerate(parsed, 1)}
+            else:
+                appended = {
+                    (tenant, event_id): seq
+                    for seq, tenant, event_id in self.conn.execute(
+                        "SELECT seq, tenant, id FROM events WHERE seq > ?", (last,)
+                    )
+                }
             decisions: list[tuple[int, list[dict[str, Any]]]] = []
             for event, _ in parsed:
                 seq = appended.pop((event.tenant, event.id), None)
