@@ -207,8 +207,8 @@ class Cluster:
 
     # -- command line --
 
-    def cli(self, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess[bytes]:
-        return run_cli(*args, cwd=self.tmp, timeout=timeout)
+    def cli(self, *args: str, timeout: float = CLI_TIMEOUT, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        return run_cli(*args, cwd=self.tmp, timeout=timeout, check=check)
 
     def publish(self, path: Path) -> None:
         self.cli("publish", str(path), "--bootstrap-server", self.bootstrap)
@@ -253,6 +253,19 @@ class Cluster:
                     f"decisions {decisions}, projected {projected}"
                 )
             time.sleep(0.2)
+
+    def wait_for_table(self, db: Path, table: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if db.exists():
+                conn = sqlite3.connect(db)
+                try:
+                    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+                        return
+                finally:
+                    conn.close()
+            assert time.monotonic() < deadline, f"{db} has no table {table} after {timeout:g} s"
+            time.sleep(0.05)
 
     def export(self, db: Path, tenant: str) -> str:
         return self.cli("export", "--tenant", tenant, "--db", str(db)).stdout.decode()
