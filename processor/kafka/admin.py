@@ -28,22 +28,6 @@ async def create_topics(bootstrap: str, partitions: int, replication: int = 1) -
         await admin.close()
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    """Next offset to be written, per partition of the topic."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        ends = await consumer.end_offsets(tps) if tps else {}
-        return {tp.partition: offset for tp, offset in ends.items()}
-    finally:
-        await consumer.stop()
-
-
 async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
     """Offsets the consumer group has committed on the topic, read without joining the group."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
