@@ -128,13 +128,20 @@ def _update_settings(settings: Settings, given: ev.TenantSettingsInput) -> None:
         settings.error_enum_spelling = given.errorEnumSpelling
 
 
-def _subscription_changed(ctx: EventContext, event: ev.SubscriptionChanged) -> None:
-    tenant, data = ctx.tenant, event.data
-    sku_ids = resolve_skus(tenant.catalog, [data.skuId])
+def _resolve_sku(ctx: EventContext, event: ev.InputEvent, ref: str) -> str | None:
+    """The SKU an event names; an unknown one rejects the event (`UnknownSku`)."""
+    sku_ids = resolve_skus(ctx.tenant.catalog, [ref])
     if isinstance(sku_ids, Rejection):
         _reject(ctx, event, sku_ids)
+        return None
+    return sku_ids[0]
+
+
+def _subscription_changed(ctx: EventContext, event: ev.SubscriptionChanged) -> None:
+    tenant, data = ctx.tenant, event.data
+    sku_id = _resolve_sku(ctx, event, data.skuId)
+    if sku_id is None:
         return
-    sku_id = sku_ids[0]
     available_before = tenant.available(sku_id)
     units = data.prepaidUnits
     sub = tenant.subscriptions.setdefault(sku_id, Subscription())
@@ -153,11 +160,9 @@ def _subscription_changed(ctx: EventContext, event: ev.SubscriptionChanged) -> N
 
 def _service_plan_added(ctx: EventContext, event: ev.ServicePlanAdded) -> None:
     tenant, data = ctx.tenant, event.data
-    sku_ids = resolve_skus(tenant.catalog, [data.skuId])
-    if isinstance(sku_ids, Rejection):
-        _reject(ctx, event, sku_ids)
+    sku_id = _resolve_sku(ctx, event, data.skuId)
+    if sku_id is None:
         return
-    sku_id = sku_ids[0]
     known = tenant.catalog.resolve_plan(data.servicePlanId)
     if known is not None and tenant.catalog.skus[sku_id].plans & (1 << known):
         return  # already part of the SKU

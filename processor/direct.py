@@ -16,7 +16,7 @@ from processor.messages import (
     location_detail,
     uniqueness_detail,
 )
-from processor.resolve import Rejection, resolve_licenses, resolve_skus
+from processor.resolve import Rejection, resolve_change
 from processor.rules.dependency import broken_by_change, unmet
 from processor.rules.exclusivity import clashing_pairs
 from processor.rules.location import blocked_plans
@@ -41,12 +41,10 @@ class DirectChange:
 def validate_direct_change(ctx: EventContext, user: User, data: UserLicensesChangedData) -> DirectChange | Rejection:
     tenant = ctx.tenant
     catalog = tenant.catalog
-    adds = resolve_licenses(catalog, data.addLicenses)
-    if isinstance(adds, Rejection):
-        return adds
-    removes = resolve_skus(catalog, data.removeLicenses)
-    if isinstance(removes, Rejection):
-        return removes
+    change = resolve_change(catalog, data.addLicenses, data.removeLicenses)
+    if isinstance(change, Rejection):
+        return change
+    adds, removes = change
 
     direct_removes = []
     for sku_id in removes:

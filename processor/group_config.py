@@ -7,7 +7,7 @@ from typing import Any
 from events.inputs import GroupLicensesChangedData
 from processor.catalog import Catalog, bits
 from processor.messages import GROUP_PREREQ_MESSAGE, plan_ref
-from processor.resolve import Rejection, resolve_licenses, resolve_skus
+from processor.resolve import Rejection, resolve_change
 from processor.rules.dependency import unmet
 from processor.state import DEPENDENCY, Group, Settings
 
@@ -31,12 +31,10 @@ def new_group_licenses(
             f"{', '.join(settings.allowed_group_kinds)}.",
             None,
         )
-    adds = resolve_licenses(catalog, data.addLicenses)
-    if isinstance(adds, Rejection):
-        return adds
-    removes = resolve_skus(catalog, data.removeLicenses)
-    if isinstance(removes, Rejection):
-        return removes
+    change = resolve_change(catalog, data.addLicenses, data.removeLicenses)
+    if isinstance(change, Rejection):
+        return change
+    adds, removes = change
     licenses = dict(group.licenses)
     for sku_id in removes:
         licenses.pop(sku_id, None)

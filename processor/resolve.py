@@ -45,3 +45,16 @@ def resolve_licenses(catalog: Catalog, licenses: Sequence[LicenseToAdd]) -> list
             disabled |= 1 << bit
         resolved[sku.sku_id] = disabled
     return list(resolved.items())
+
+
+def resolve_change(
+    catalog: Catalog, adds: Sequence[LicenseToAdd], removes: Sequence[str]
+) -> tuple[list[tuple[str, int]], list[str]] | Rejection:
+    """An `assignLicense` body (user or group): the licences to add with their masks, the SKUs to remove."""
+    resolved_adds = resolve_licenses(catalog, adds)
+    if isinstance(resolved_adds, Rejection):
+        return resolved_adds
+    resolved_removes = resolve_skus(catalog, removes)
+    if isinstance(resolved_removes, Rejection):
+        return resolved_removes
+    return resolved_adds, resolved_removes

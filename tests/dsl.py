@@ -66,13 +66,19 @@ class Scenario:
     # ---- when -------------------------------------------------------------------------------------------
 
     def send(
-        self, event_type: str, event_id: str | None = None, at: str | None = None, **data: Any
+        self,
+        event_type: str,
+        event_id: str | None = None,
+        at: str | None = None,
+        source: str = "/test",
+        **data: Any,
     ) -> list[dict[str, Any]]:
+        """Publish one event; `source` is the envelope's publisher, which audits name as the actor."""
         self._n += 1
         event = {
             "specversion": "1.0",
             "id": event_id or f"e{self._n}",
-            "source": "/test",
+            "source": source,
             "type": event_type,
             "time": at or (START + timedelta(seconds=self._n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "tenant": self.tenant_id,

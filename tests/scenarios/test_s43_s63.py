@@ -5,15 +5,12 @@ user lifecycle (K). Every test starts from fixture F0 (SPEC §3.4)."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from events import parse_event
-from processor.decide import decide
 from processor.messages import ISSUE_LABELS
-from tests.dsl import PLANS_OF, START, Scenario, all_plans_except
+from tests.dsl import PLANS_OF, Scenario, all_plans_except
 
 E3_PLANS = set(PLANS_OF["E3"])
 SYSTEM = "Microsoft Azure AD Group-Based Licensing"
@@ -24,26 +21,6 @@ VIVA_ID = "a82fbf69-b4d7-49f4-83a6-915b2cf354f4"
 
 
 # ---- local helpers ------------------------------------------------------------------------------------------
-
-
-def send_as(s: Scenario, source: str, event_type: str, **data: Any) -> list[dict[str, Any]]:
-    """Like Scenario.send, but with the envelope `source` (the actor) set, e.g. admin `adm`."""
-    s._n += 1
-    event = {
-        "specversion": "1.0",
-        "id": f"e{s._n}",
-        "source": source,
-        "type": event_type,
-        "time": (START + timedelta(seconds=s._n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "tenant": s.tenant_id,
-        "data": data,
-    }
-    s.events.append(event)
-    decision = decide(s.state, parse_event(json.dumps(event)))
-    s.statuses.append(decision.status)
-    s.last = decision.outputs
-    s.outputs.extend(decision.outputs)
-    return decision.outputs
 
 
 def audits(s: Scenario, activity: str, outputs: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
@@ -162,8 +139,8 @@ def test_s46_group_configuration_change_processing_lifecycle_and_audit() -> None
     assert [s.status(u, "E3", "G_E3") for u in ("u1", "u2", "u3")] == [("Active", "None")] * 3
     given_time = {u: s.entry(u, "E3", "G_E3").last_updated for u in ("u1", "u2", "u3")}
     # when (seq 20 of the scenario)
-    out = send_as(
-        s, "adm", "GroupLicensesChanged", groupId="G_E3",
+    out = s.send(
+        "GroupLicensesChanged", source="adm", groupId="G_E3",
         addLicenses=[{"skuId": "ENTERPRISEPACK", "disabledPlans": ["SWAY"]}], removeLicenses=[],
     )
     t20 = s.events[-1]["time"]
