@@ -37,7 +37,6 @@ def main() -> None:
             "events_per_s": round(rate),
             "floor_events_per_s": round(floor),
             "floor_ratio": round(rate / floor, 3),
-            "db": str(db),
         },
     )
 
