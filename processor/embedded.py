@@ -111,16 +111,16 @@ class EmbeddedRuntime:
         for origin, raw in lines:
             batch.append((origin, raw))
             if len(batch) >= BATCH:
-                self._ingest_batch(batch, summary, final=False)
+                self._ingest_batch(batch, summary)
                 if progress:
                     progress(len(batch))
                 batch = []
-        self._ingest_batch(batch, summary, final=True)
+        self._ingest_batch(batch, summary)
         if progress and batch:
             progress(len(batch))
         return summary
 
-    def _ingest_batch(self, batch: list[tuple[str, bytes]], summary: IngestSummary, final: bool) -> None:
+    def _ingest_batch(self, batch: list[tuple[str, bytes]], summary: IngestSummary) -> None:
         """One transaction: append the batch, decide what is new, write decisions and read models."""
         parsed: list[tuple[InputEvent, bytes]] = []
         dead: list[tuple[str, str | None, str, str, bytes]] = []
@@ -165,7 +165,7 @@ class EmbeddedRuntime:
                     continue
                 self._decide(self.tenants[event.tenant], event, seq, summary, decisions)
             self._write_decisions(decisions)
-            self._commit(snapshot=final)
+            self._commit(snapshot=True)  # renews only the snapshots that are SNAPSHOT_EVERY events behind
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
