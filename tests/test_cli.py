@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from processor.embedded import decision_rows
+
 LICENSING = Path(sys.executable).parent / "licensing"
 CATALOG = json.loads((Path(__file__).resolve().parent.parent / "processor" / "catalog.json").read_text())
 PLAN_ID = {p["servicePlanName"]: p["servicePlanId"] for sku in CATALOG["skus"] for p in sku["servicePlans"]}
@@ -428,9 +430,10 @@ def test_malformed_lines_are_dead_lettered_and_the_rest_applied(tmp_path: Path) 
         for name, (raw, mentions_problem) in bad.items():
             assert mentions_problem(bodies[raw]), f"{name}: reason {bodies[raw]!r} does not name the problem"
         assert conn.execute("SELECT count(*) FROM events WHERE id = 'dup-1'").fetchone()[0] == 1
-        dup_outputs = conn.execute("SELECT id FROM decisions WHERE id LIKE 'dup-1#%'").fetchall()
+        ids = [json.loads(body)["id"] for _, _, body in decision_rows(conn)]
+        dup_outputs = [i for i in ids if i.startswith("dup-1#")]
         assert dup_outputs and len(dup_outputs) == len(set(dup_outputs))  # decided once
-        decisions_before = conn.execute("SELECT * FROM decisions ORDER BY seq").fetchall()
+        decisions_before = list(decision_rows(conn))
     finally:
         conn.close()
 
@@ -448,7 +451,7 @@ def test_malformed_lines_are_dead_lettered_and_the_rest_applied(tmp_path: Path) 
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 7
-        assert conn.execute("SELECT * FROM decisions ORDER BY seq").fetchall() == decisions_before
+        assert list(decision_rows(conn)) == decisions_before
     finally:
         conn.close()
     assert export(db, "fabrikam", tmp_path) == document
@@ -513,7 +516,7 @@ def test_replay_keeps_the_export_identical(tmp_path: Path) -> None:
         t: ok(run("export", "--tenant", t, "--db", str(db), cwd=tmp_path)).stdout for t in ("contoso", "fabrikam")
     }
     conn = sqlite3.connect(db)
-    decisions = conn.execute("SELECT event_seq, tenant, id, type, body FROM decisions ORDER BY seq").fetchall()
+    decisions = list(decision_rows(conn))
     conn.close()
     assert decisions
 
@@ -522,7 +525,7 @@ def test_replay_keeps_the_export_identical(tmp_path: Path) -> None:
         after = {t: ok(run("export", "--tenant", t, "--db", str(db), cwd=tmp_path)).stdout for t in before}
         assert after == before  # compared as text
         conn = sqlite3.connect(db)
-        replayed = conn.execute("SELECT event_seq, tenant, id, type, body FROM decisions ORDER BY seq").fetchall()
+        replayed = list(decision_rows(conn))
         conn.close()
         assert replayed == decisions
 

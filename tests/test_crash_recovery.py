@@ -71,6 +71,7 @@ def test_periodic_snapshot_then_crash_then_catch_up_from_the_log(
 
     monkeypatch.setattr(embedded, "BATCH", 50)
     monkeypatch.setattr(embedded, "SNAPSHOT_EVERY", 120)
+    monkeypatch.setattr(embedded, "SNAPSHOT_PER_ENTITY", 0)
     lines = [("demo", line) for line in _demo_lines(300)]
 
     reference = embedded.EmbeddedRuntime(embedded.open_database(tmp_path / "reference.db"))

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from events import parse_event
 from processor.decide import decide, new_tenant
-from processor.embedded import EmbeddedRuntime, open_database
+from processor.embedded import EmbeddedRuntime, decision_rows, open_database
 from projections.export import tenant_document
 
 CATALOG = json.loads((Path(__file__).resolve().parent.parent / "processor" / "catalog.json").read_text())
@@ -364,11 +364,11 @@ def documents(conn: sqlite3.Connection, tenants: list[str]) -> dict[str, str]:
 
 
 def decisions(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    return conn.execute("SELECT event_seq, tenant, id, type, body FROM decisions ORDER BY seq").fetchall()
+    return list(decision_rows(conn))
 
 
-def tenant_decisions(conn: sqlite3.Connection, tenant: str) -> list[tuple[Any, ...]]:
-    return conn.execute("SELECT id, type, body FROM decisions WHERE tenant = ? ORDER BY seq", (tenant,)).fetchall()
+def tenant_decisions(conn: sqlite3.Connection, tenant: str) -> list[bytes]:
+    return [body for _, _, body in decision_rows(conn, tenant)]
 
 
 def tenant_row_counts(conn: sqlite3.Connection, tenant: str) -> dict[str, int]:

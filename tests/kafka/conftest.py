@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
+from processor.embedded import decision_rows
 from processor.kafka import DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP
 from processor.kafka.admin import committed_offsets
 from processor.kafka.broker import BrokerUnavailable, free_port, start_broker
@@ -454,8 +455,12 @@ class Embedded:
     def decisions(self) -> dict[str, list[Any]]:
         """The `decisions` table per tenant in order, as JSON values."""
         per_tenant: dict[str, list[Any]] = {}
-        for tenant, body in self.query("SELECT tenant, body FROM decisions ORDER BY seq"):
-            per_tenant.setdefault(tenant, []).append(json.loads(body))
+        conn = sqlite3.connect(self.db)
+        try:
+            for _, tenant, body in decision_rows(conn):
+                per_tenant.setdefault(tenant, []).append(json.loads(body))
+        finally:
+            conn.close()
         return per_tenant
 
     def dead_letter_reasons(self) -> dict[bytes, str]:
