@@ -27,8 +27,12 @@ class ProjectionStore:
         for model in models:
             for event_type in model.handles:
                 self._by_type.setdefault(event_type, []).append(model)
-        self._pending: dict[str, dict[tuple[Any, ...], Row | None]] = {}
-        self._positions: dict[tuple[str, str], int] = {}
+        self._pending: dict[str, dict[tuple[Any, ...], Row | None]] = {
+            table: {} for model in models for table in model.tables
+        }
+        self._positions: dict[tuple[str, str], int] = {}  # (model, stream) -> last position applied
+        self._applied: dict[str, int] = {}  # stream -> last position staged (every model is there or past it)
+        self._stored_top: dict[str, int] = {}  # stream -> the highest model position found in the database
         self._columns: dict[str, list[str]] = {}
         self.ensure_schema()
 
@@ -46,25 +50,30 @@ class ProjectionStore:
                 f"SELECT stream, position FROM {POSITIONS} WHERE model = ?", (model.name,)
             ):
                 self._positions[(model.name, stream)] = position
+                self._stored_top[stream] = max(position, self._stored_top.get(stream, -1))
 
     def position(self, model: str, stream: str) -> int:
-        return self._positions.get((model, stream), -1)
+        return max(self._positions.get((model, stream), -1), self._applied.get(stream, -1))
 
     def apply(self, events: Iterable[dict[str, Any]], stream: str, position: int) -> None:
         """Stage the output events found at `position` of `stream`; written by flush()."""
+        if position <= self._applied.get(stream, -1):
+            return  # every model holds it already (a redelivery)
+        check = position <= self._stored_top.get(stream, -1)  # some model was stored past here before
+        pending = self._pending
         for event in events:
             for model in self._by_type.get(event["type"], ()):
-                if position <= self._positions.get((model.name, stream), -1):
+                if check and position <= self._positions.get((model.name, stream), -1):
                     continue
                 for table, key, row in model.changes(event, position):
-                    self._pending.setdefault(table, {})[key] = row
-        for model in self.models:
-            if position > self._positions.get((model.name, stream), -1):
-                self._positions[(model.name, stream)] = position
+                    pending[table][key] = row
+        self._applied[stream] = position  # every model is at `position` or past it now
 
     def flush(self) -> None:
         """Write staged rows and positions; the caller commits (same transaction as its own log writes)."""
         for table, rows in self._pending.items():
+            if not rows:
+                continue
             pk = self._primary_key(table)
             columns = self._columns[table]
             deletes = [key for key, row in rows.items() if row is None]
@@ -75,9 +84,13 @@ class ProjectionStore:
                 marks = ", ".join("?" for _ in columns)
                 self.conn.executemany(
                     f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                    (tuple(row.get(c) for c in columns) for row in rows.values() if row is not None),
+                    [row for row in rows.values() if row is not None],
                 )
-        self._pending.clear()
+            rows.clear()
+        for stream, position in self._applied.items():
+            for model in self.models:
+                if position > self._positions.get((model.name, stream), -1):
+                    self._positions[(model.name, stream)] = position
         self.conn.executemany(
             f"INSERT OR REPLACE INTO {POSITIONS} (model, stream, position) VALUES (?, ?, ?)",
             [(model, stream, pos) for (model, stream), pos in self._positions.items()],
@@ -90,7 +103,10 @@ class ProjectionStore:
                 self.conn.execute(f"DELETE FROM {table}")
         self.conn.execute(f"DELETE FROM {POSITIONS}")
         self._positions.clear()
-        self._pending.clear()
+        self._applied.clear()
+        self._stored_top.clear()
+        for rows in self._pending.values():
+            rows.clear()
 
     def _primary_key(self, table: str) -> tuple[str, ...]:
         for model in self.models:

@@ -48,3 +48,16 @@ def test_the_schema_rejects_an_output_missing_a_required_field() -> None:
     broken = {**change, "data": {k: v for k, v in change["data"].items() if k != "previousState"}}
     with pytest.raises(ValidationError):
         OUTPUT_MODELS["LicenseAssignmentStateChanged"].model_validate(broken)
+
+
+def test_the_embedded_decisions_log_gives_back_the_exact_output_bytes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The log stores outputs without envelopes; reading it must rebuild byte for byte what the core emitted."""
+    import orjson
+
+    from processor.context import encode_output
+    from processor.embedded import EmbeddedRuntime, decision_rows, open_database
+
+    s = _busy_scenario()
+    runtime = EmbeddedRuntime(open_database(tmp_path / "log.db"))
+    runtime.ingest((f"line {n}", orjson.dumps(event)) for n, event in enumerate(s.events))
+    assert [body for _, _, body in decision_rows(runtime.conn)] == [encode_output(o) for o in s.outputs]
