@@ -34,6 +34,7 @@ class RuleSet:
     families: tuple[tuple[str, int], ...]  # (family name, member mask)
     allowed_pairs: frozenset[int]  # mask with the two bits of a pair that may be enabled together
     all_members: int
+    memo: dict[tuple[int, int], Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,9 @@ class Catalog:
     allowed_countries: dict[int, frozenset[str]] = field(hash=False)  # restricted plan bit -> allowed countries
     restricted: int  # mask of plans with a location restriction
     mailbox: int  # mask of uniqueness-sensitive (mailbox) plans
+    # Answers of the plan rules by their mask arguments: a tenant has few distinct plan sets, and a group pass
+    # asks the same questions for every member. Never shared between catalogues (with_plan starts a new one).
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     # ---- lookups -------------------------------------------------------------------------------------------
 
@@ -72,7 +76,10 @@ class Catalog:
 
     def plan_ids_of(self, mask: int) -> tuple[str, ...]:
         """Sorted servicePlanIds of a mask (the contract's sorted `disabledPlans`)."""
-        return _ids_of(self.plan_ids, mask)
+        ids = self.memo.get(("ids", mask))
+        if ids is None:
+            ids = self.memo["ids", mask] = tuple(sorted(self.plan_ids[b] for b in bits(mask)))
+        return ids
 
     def describe(self, bit: int) -> str:
         return f"{self.plan_names[bit]} ({self.plan_ids[bit]})"
@@ -89,7 +96,7 @@ class Catalog:
             plan_index = {**plan_index, plan_id.lower(): bit, plan_name: bit}
         sku = self.skus[sku_id]
         skus = {**self.skus, sku_id: replace(sku, plans=sku.plans | (1 << bit))}
-        return replace(self, plan_ids=plan_ids, plan_names=plan_names, plan_index=plan_index, skus=skus)
+        return replace(self, plan_ids=plan_ids, plan_names=plan_names, plan_index=plan_index, skus=skus, memo={})
 
 
 def bits(mask: int) -> Iterator[int]:
@@ -98,11 +105,6 @@ def bits(mask: int) -> Iterator[int]:
         low = mask & -mask
         yield low.bit_length() - 1
         mask ^= low
-
-
-@cache
-def _ids_of(plan_ids: tuple[str, ...], mask: int) -> tuple[str, ...]:
-    return tuple(sorted(plan_ids[b] for b in bits(mask)))
 
 
 # ---- loading -------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import orjson
 
 from processor.catalog import Catalog
 from processor.state import (
+    APPLIED_STATES,
     COUNT,
     ERROR,
     ERROR_STATES,
@@ -77,14 +78,34 @@ def enabled_plans(catalog: Catalog, user: User) -> int:
 
 def licenses_view(catalog: Catalog, user: User) -> LicensesView:
     """`assignedLicenses`: one row per held SKU, disabled = plans no applied entry enables (SPEC §1.8)."""
+    return _licenses(
+        catalog, _enabled_per_sku(catalog, [(e.sku_id, e.state, e.disabled) for e in user.entries.values()])
+    )
+
+
+def _enabled_per_sku(catalog: Catalog, entries: list[tuple[str, str, int]]) -> dict[str, int]:
+    """Per SKU held, the plans its applied entries enable, from (skuId, state, disabled) of every entry."""
     per_sku: dict[str, int] = {}
-    for entry in user.entries.values():
-        if entry.applied:
-            plans = catalog.skus[entry.sku_id].plans
-            per_sku[entry.sku_id] = per_sku.get(entry.sku_id, 0) | (plans & ~entry.disabled)
-    rows = [(sku_id, catalog.skus[sku_id].plans & ~enabled) for sku_id, enabled in per_sku.items()]
-    rows.sort(key=lambda row: catalog.skus[row[0]].part_number)
+    skus = catalog.skus
+    for sku_id, state, disabled in entries:
+        if state in APPLIED_STATES:
+            per_sku[sku_id] = per_sku.get(sku_id, 0) | (skus[sku_id].plans & ~disabled)
+    return per_sku
+
+
+def _licenses(catalog: Catalog, per_sku: dict[str, int]) -> LicensesView:
+    skus = catalog.skus
+    rows = [(sku_id, skus[sku_id].plans & ~enabled) for sku_id, enabled in per_sku.items()]
+    if len(rows) > 1:
+        rows.sort(key=lambda row: skus[row[0]].part_number)
     return tuple(rows)
+
+
+def _union(per_sku: dict[str, int]) -> int:
+    enabled = 0
+    for plans in per_sku.values():
+        enabled |= plans
+    return enabled
 
 
 def license_list(catalog: Catalog, licenses: dict[str, int]) -> list[dict[str, Any]]:
@@ -111,7 +132,8 @@ class EventContext:
         self.freed: set[str] = set()  # SKUs a seat was released for (improved-mode healing)
         self.raised: set[str] = set()  # SKUs whose capacity grew
         self.user_change_actor = SYSTEM_ACTOR  # who the `Change user license` audit names
-        self._users: dict[str, tuple[User, dict[EntryKey, EntryView], LicensesView, int, int]] = {}
+        # user id -> (user, its entries before this event, soft-deleted then, suspended plans then)
+        self._users: dict[str, tuple[User, dict[EntryKey, EntryView], bool, int]] = {}
         self._usage: dict[str, None] = {}
         self._group_flags: dict[str, bool] = {}
 
@@ -133,15 +155,8 @@ class EventContext:
         """Snapshot the user before the first change this event makes to it."""
         if user.user_id in self._users:
             return
-        catalog = self.tenant.catalog
         view = {key: (e.state, e.error, e.disabled, e.detail) for key, e in user.entries.items()}
-        self._users[user.user_id] = (
-            user,
-            view,
-            licenses_view(catalog, user),
-            0 if user.soft_deleted else enabled_plans(catalog, user),
-            user.suspended,
-        )
+        self._users[user.user_id] = (user, view, user.soft_deleted, user.suspended)
 
     def set_entry(
         self,
@@ -250,21 +265,26 @@ class EventContext:
     def flush_users(self) -> None:
         """Emit the entry and licence changes of every user touched since the last flush (SPEC §2.5 phase 4)."""
         catalog = self.tenant.catalog
-        for user, before, licenses_before, enabled_before, suspended_before in self._users.values():
+        skus = catalog.skus
+        for user, before, was_deleted, suspended_before in self._users.values():
             after = user.entries
             changed = [k for k, view in before.items() if k not in after or _view(after[k]) != view]
             changed += [k for k in after if k not in before]
-            changed.sort(key=lambda k: (catalog.skus[k[0]].part_number, k[1] is not None, k[1] or ""))
+            if len(changed) > 1:
+                changed.sort(key=lambda k: (skus[k[0]].part_number, k[1] is not None, k[1] or ""))
             for key in changed:
                 self._emit_entry(user, key, after.get(key), before.get(key))
             if changed:
                 self._audit_user_change(user, [after[k] for k in changed if k in after])
-            enabled_now = 0 if user.soft_deleted else enabled_plans(catalog, user)  # deleted: all Suspended
+            per_sku_now = _enabled_per_sku(catalog, [(e.sku_id, e.state, e.disabled) for e in after.values()])
+            per_sku_before = _enabled_per_sku(catalog, [(k[0], v[0], v[2]) for k, v in before.items()])
+            enabled_now = 0 if user.soft_deleted else _union(per_sku_now)  # deleted: all Suspended
+            enabled_before = 0 if was_deleted else _union(per_sku_before)
             if not changed and enabled_now == enabled_before:
                 continue  # evaluated, nothing changed: the common case of a retry that still fails
             user.suspended = (user.suspended | (enabled_before & ~enabled_now)) & ~enabled_now
-            licenses_now = licenses_view(catalog, user)
-            if licenses_now != licenses_before or user.suspended != suspended_before:
+            licenses_now = _licenses(catalog, per_sku_now)
+            if licenses_now != _licenses(catalog, per_sku_before) or user.suspended != suspended_before:
                 self.emit(
                     "AssignedLicensesChanged",
                     {
@@ -272,7 +292,7 @@ class EventContext:
                         "assignedLicenses": [
                             {
                                 "skuId": sku_id,
-                                "skuPartNumber": catalog.skus[sku_id].part_number,
+                                "skuPartNumber": skus[sku_id].part_number,
                                 "disabledPlans": list(catalog.plan_ids_of(disabled)),
                             }
                             for sku_id, disabled in licenses_now

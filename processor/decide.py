@@ -38,7 +38,7 @@ def new_tenant(tenant_id: str) -> TenantState:
 def decide(tenant: TenantState, event: ev.InputEvent) -> Decision:
     version_key = _version_key(event)
     if version_key is not None:
-        version = event.data.version  # type: ignore[union-attr]
+        version: int = event.data.version  # type: ignore[union-attr,assignment]
         last = tenant.versions.get(version_key)
         if last is not None and version <= last:
             return Decision(STALE, [])
@@ -55,18 +55,19 @@ def decide(tenant: TenantState, event: ev.InputEvent) -> Decision:
 
 def _version_key(event: ev.InputEvent) -> tuple[str, ...] | None:
     """Per-aggregate ordering keys of CONTRACT §2 (`version` is optional)."""
-    data = event.data
-    if getattr(data, "version", None) is None:
+    key_of = _VERSION_KEYS.get(event.type)
+    if key_of is None or event.data.version is None:  # type: ignore[union-attr]
         return None
-    if isinstance(data, (ev.GroupMemberAddedData, ev.GroupMemberRemovedData)):
-        return ("member", data.groupId, data.memberId)
-    if isinstance(data, ev.GroupLicensesChangedData):
-        return ("groupLicenses", data.groupId)
-    if isinstance(data, ev.UserUpdatedData):
-        return ("user", data.userId)
-    if isinstance(data, ev.SubscriptionChangedData):
-        return ("subscription", data.skuId.lower())
-    return None
+    return key_of(event.data)
+
+
+_VERSION_KEYS: dict[str, Callable[[Any], tuple[str, ...]]] = {
+    "GroupMemberAdded": lambda data: ("member", data.groupId, data.memberId),
+    "GroupMemberRemoved": lambda data: ("member", data.groupId, data.memberId),
+    "GroupLicensesChanged": lambda data: ("groupLicenses", data.groupId),
+    "UserUpdated": lambda data: ("user", data.userId),
+    "SubscriptionChanged": lambda data: ("subscription", data.skuId.lower()),
+}
 
 
 def _reject(ctx: EventContext, event: ev.InputEvent, rejection: Rejection, **target: str) -> None:

@@ -109,9 +109,7 @@ def open_database(path: str | Path, create: bool = True) -> sqlite3.Connection:
 def decision_rows(conn: sqlite3.Connection, tenant: str | None = None) -> Iterator[tuple[int, str, bytes]]:
     """The decisions log as (event seq, tenant, output event JSON), in log order: the very bytes that the Kafka
     runtime publishes for the same log."""
-    sql = (
-        "SELECT d.event_seq, e.tenant, e.id, e.time, d.outputs FROM decisions d JOIN events e ON e.seq = d.event_seq"
-    )
+    sql = "SELECT d.event_seq, e.tenant, e.id, e.time, d.outputs FROM decisions d JOIN events e ON e.seq = d.event_seq"
     params: tuple[str, ...] = ()
     if tenant is not None:
         sql, params = sql + " WHERE e.tenant = ?", (tenant,)

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+ERROR_STATES = frozenset({"Error", "ActiveWithError"})
 Row = tuple[Any, ...]  # every column, in the table's declared order
 Change = tuple[str, tuple[Any, ...], Row | None]  # (table, primary key values, full row or None = delete)
 
@@ -89,7 +90,7 @@ class UserLicenseStates(ReadModel):
     def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
         d, tenant, kind = event["data"], event["tenant"], event["type"]
         if kind == "UserProfileChanged":
-            key = (tenant, d["userId"])
+            key: tuple[Any, ...] = (tenant, d["userId"])
             if d["lifecycle"] == "hardDeleted":
                 yield "users", key, None
                 yield "user_licenses", key, None
@@ -214,8 +215,9 @@ class GroupsWithErrors(ReadModel):
             )
         elif d["assignedByGroup"] is not None:
             key = (tenant, d["assignedByGroup"], d["userId"], d["skuId"])
-            if d["state"] not in ("Error", "ActiveWithError"):
-                yield "group_member_errors", key, None
+            if d["state"] not in ERROR_STATES:
+                if d["previousState"] in ERROR_STATES:  # else there is no row: the entry was not in error
+                    yield "group_member_errors", key, None
                 return
             detail = d["errorDetail"] or {}
             yield (

@@ -5,13 +5,16 @@ from __future__ import annotations
 from processor.catalog import Catalog, bits
 
 
-def unmet(catalog: Catalog, plans: int, available: int) -> list[tuple[int, int]]:
+def unmet(catalog: Catalog, plans: int, available: int) -> tuple[tuple[int, int], ...]:
     """(dependent plan, prerequisites mask) for each plan of `plans` that no plan of `available` satisfies."""
-    missing = []
-    for bit in bits(plans & catalog.dependents):
-        need = catalog.requires[bit]
-        if not need & available:
-            missing.append((bit, need))
+    dependents = plans & catalog.dependents
+    if not dependents:
+        return ()
+    missing = catalog.memo.get(("unmet", dependents, available))
+    if missing is None:
+        missing = catalog.memo["unmet", dependents, available] = tuple(
+            (bit, catalog.requires[bit]) for bit in bits(dependents) if not catalog.requires[bit] & available
+        )
     return missing
 
 

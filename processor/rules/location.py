@@ -16,8 +16,13 @@ def effective_location(tenant: TenantState, user: User) -> tuple[str | None, str
 def blocked_plans(catalog: Catalog, enabled: int, location: str | None) -> int:
     """Mask of the enabled plans that are not offered in `location` (a missing location allows no restricted plan)."""
     restricted = enabled & catalog.restricted
-    blocked = 0
-    for bit in bits(restricted):
-        if location is None or location.upper() not in catalog.allowed_countries[bit]:
-            blocked |= 1 << bit
+    if not restricted:
+        return 0
+    blocked = catalog.memo.get(("blocked", restricted, location))
+    if blocked is None:
+        blocked = 0
+        for bit in bits(restricted):
+            if location is None or location.upper() not in catalog.allowed_countries[bit]:
+                blocked |= 1 << bit
+        catalog.memo["blocked", restricted, location] = blocked
     return blocked
