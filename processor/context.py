@@ -203,7 +203,7 @@ class EventContext:
         if user.soft_deleted and self.tenant.settings.release_seat_on_soft_delete:
             return False
         for entry in user.entries.values():
-            if entry.sku_id == sku_id and entry.applied:
+            if entry.sku_id == sku_id and entry.state in APPLIED_STATES:
                 return True
         return False
 
@@ -268,8 +268,11 @@ class EventContext:
         skus = catalog.skus
         for user, before, was_deleted, suspended_before in self._users.values():
             after = user.entries
-            changed = [k for k, view in before.items() if k not in after or _view(after[k]) != view]
-            changed += [k for k in after if k not in before]
+            if before:
+                changed = [k for k, view in before.items() if k not in after or _view(after[k]) != view]
+                changed += [k for k in after if k not in before]
+            else:
+                changed = list(after)  # the common case of a group pass: a user's first entry
             if len(changed) > 1:
                 changed.sort(key=lambda k: (skus[k[0]].part_number, k[1] is not None, k[1] or ""))
             for key in changed:
@@ -277,7 +280,9 @@ class EventContext:
             if changed:
                 self._audit_user_change(user, [after[k] for k in changed if k in after])
             per_sku_now = _enabled_per_sku(catalog, [(e.sku_id, e.state, e.disabled) for e in after.values()])
-            per_sku_before = _enabled_per_sku(catalog, [(k[0], v[0], v[2]) for k, v in before.items()])
+            per_sku_before = (
+                _enabled_per_sku(catalog, [(k[0], v[0], v[2]) for k, v in before.items()]) if before else {}
+            )
             enabled_now = 0 if user.soft_deleted else _union(per_sku_now)  # deleted: all Suspended
             enabled_before = 0 if was_deleted else _union(per_sku_before)
             if not changed and enabled_now == enabled_before:

@@ -27,6 +27,7 @@ from processor.rules.uniqueness import shared_addresses
 from processor.state import (
     ACTIVE,
     ACTIVE_WITH_ERROR,
+    APPLIED_STATES,
     COMPLETE,
     COUNT,
     DEPENDENCY,
@@ -212,8 +213,8 @@ def _add_bundles(ctx: EventContext, user: User, catalog: Catalog) -> None:
     """Phase 3: per source group, in membership order, the SKUs not yet applied — all or nothing."""
     tenant = ctx.tenant
     ruleset = catalog.rulesets[tenant.ruleset]
-    applied = enabled_plans(catalog, user)
-    for group_id in list(user.groups):
+    applied: int | None = None  # the user's enabled plans, once a bundle needs them
+    for group_id in user.groups:  # set_entry never changes memberships
         group = tenant.groups.get(group_id)
         if not licensable(group):
             continue
@@ -221,10 +222,12 @@ def _add_bundles(ctx: EventContext, user: User, catalog: Catalog) -> None:
         bundle = []
         for sku_id, disabled in group.licenses.items():
             entry = user.entries.get((sku_id, group_id))
-            if entry is None or not entry.applied:
+            if entry is None or entry.state not in APPLIED_STATES:
                 bundle.append((sku_id, disabled))
         if not bundle:
             continue
+        if applied is None:
+            applied = enabled_plans(catalog, user)
         bundle_plans = 0
         for sku_id, disabled in bundle:
             bundle_plans |= catalog.skus[sku_id].plans & ~disabled

@@ -6,6 +6,7 @@ product would show, and a one-line fix an administrator can act on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from processor.catalog import Catalog, bits
@@ -43,7 +44,7 @@ def count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, 
     }
 
 
-def exclusive_detail(catalog: Catalog, pairs: list[tuple[int, int]]) -> dict[str, Any]:
+def exclusive_detail(catalog: Catalog, pairs: Sequence[tuple[int, int]]) -> dict[str, Any]:
     first_new, first_old = pairs[0]
     return {
         "reason": "; ".join(f"{catalog.plan_name(a)} clashes with {catalog.plan_name(b)}" for a, b in pairs),
@@ -60,7 +61,7 @@ def exclusive_detail(catalog: Catalog, pairs: list[tuple[int, int]]) -> dict[str
     }
 
 
-def dependency_detail(catalog: Catalog, missing: list[tuple[int, int]]) -> dict[str, Any]:
+def dependency_detail(catalog: Catalog, missing: Sequence[tuple[int, int]]) -> dict[str, Any]:
     dependent, need = missing[0]
     needed = ", ".join(f"[{catalog.plan_id(b)}]" for b in bits(need))
     return {
