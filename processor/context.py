@@ -279,7 +279,11 @@ class EventContext:
                 self._emit_entry(user, key, after.get(key), before.get(key))
             if changed:
                 self._audit_user_change(user, [after[k] for k in changed if k in after])
-            per_sku_now = _enabled_per_sku(catalog, [(e.sku_id, e.state, e.disabled) for e in after.values()])
+            per_sku_now: dict[str, int] = {}
+            for entry in after.values():
+                if entry.state in APPLIED_STATES:
+                    sku_id = entry.sku_id
+                    per_sku_now[sku_id] = per_sku_now.get(sku_id, 0) | (skus[sku_id].plans & ~entry.disabled)
             per_sku_before = (
                 _enabled_per_sku(catalog, [(k[0], v[0], v[2]) for k, v in before.items()]) if before else {}
             )
@@ -288,8 +292,7 @@ class EventContext:
             if not changed and enabled_now == enabled_before:
                 continue  # evaluated, nothing changed: the common case of a retry that still fails
             user.suspended = (user.suspended | (enabled_before & ~enabled_now)) & ~enabled_now
-            licenses_now = _licenses(catalog, per_sku_now)
-            if licenses_now != _licenses(catalog, per_sku_before) or user.suspended != suspended_before:
+            if per_sku_now != per_sku_before or user.suspended != suspended_before:  # same plans: same licences
                 self.emit(
                     "AssignedLicensesChanged",
                     {
@@ -300,7 +303,7 @@ class EventContext:
                                 "skuPartNumber": skus[sku_id].part_number,
                                 "disabledPlans": list(catalog.plan_ids_of(disabled)),
                             }
-                            for sku_id, disabled in licenses_now
+                            for sku_id, disabled in _licenses(catalog, per_sku_now)
                         ],
                         "suspendedPlans": list(catalog.plan_ids_of(user.suspended)),
                     },

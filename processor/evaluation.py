@@ -62,21 +62,21 @@ def evaluate_user(ctx: EventContext, user: User, revalidate: bool = True) -> Non
     catalog = tenant.catalog
     ctx.touch(user)
 
-    desired: dict[EntryKey, int] = {}
-    for group_id in user.groups:
-        group = tenant.groups.get(group_id)
-        if licensable(group):
-            assert group is not None
-            for sku_id, disabled in group.licenses.items():
-                desired[(sku_id, group_id)] = disabled
-    for key, entry in user.entries.items():
-        if key[1] is None:
-            desired[key] = entry.requested
-
-    touched = _withdraw_and_narrow(ctx, user, desired)
-    touched |= _widen(ctx, user, desired, touched)
-    if revalidate:
-        _revalidate(ctx, user, touched)
+    if user.entries:  # phases 1, 2 and 2b work on existing entries only
+        desired: dict[EntryKey, int] = {}
+        for group_id in user.groups:
+            group = tenant.groups.get(group_id)
+            if licensable(group):
+                assert group is not None
+                for sku_id, disabled in group.licenses.items():
+                    desired[(sku_id, group_id)] = disabled
+        for key, entry in user.entries.items():
+            if key[1] is None:
+                desired[key] = entry.requested
+        touched = _withdraw_and_narrow(ctx, user, desired)
+        touched |= _widen(ctx, user, desired, touched)
+        if revalidate:
+            _revalidate(ctx, user, touched)
     _add_bundles(ctx, user, catalog)
 
 
