@@ -44,7 +44,12 @@ class ProjectionStore:
         self.db[POSITIONS].create(  # type: ignore[union-attr]
             {"model": str, "stream": str, "position": int}, pk=("model", "stream"), if_not_exists=True
         )
-        self.db["license_assignments"].create_index(["tenant", "state"], if_not_exists=True)
+        # Dashboards look up entries in trouble; a partial index leaves the many Active rows out of it.
+        self.conn.execute("DROP INDEX IF EXISTS idx_license_assignments_tenant_state")
+        self.conn.execute(
+            "CREATE INDEX IF NOT EXISTS license_assignments_not_active "
+            "ON license_assignments (tenant, state) WHERE state != 'Active'"
+        )
         for model in self.models:
             for stream, position in self.conn.execute(
                 f"SELECT stream, position FROM {POSITIONS} WHERE model = ?", (model.name,)
