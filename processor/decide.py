@@ -8,8 +8,7 @@ older one. Every runtime calls this one function, so they produce the same outpu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from events import inputs as ev
 from processor.context import EventContext, license_list
@@ -25,8 +24,7 @@ APPLIED = "applied"
 STALE = "stale"
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):  # a tuple: built once per event, cheaper than a frozen dataclass
     status: str  # applied | stale
     outputs: list[dict[str, Any]]
 

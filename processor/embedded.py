@@ -30,7 +30,7 @@ from processor.state import TenantState
 from projections.store import ProjectionStore
 
 STREAM = "embedded"
-BATCH = 10_000  # events per transaction: fewer commits rewrite the same read-model pages fewer times
+BATCH = 50_000  # events per transaction: fewer commits rewrite the same read-model pages fewer times
 # A tenant's snapshot is renewed once it is SNAPSHOT_EVERY events behind and that many events are at least
 # SNAPSHOT_PER_ENTITY times its users and groups: pickling is O(tenant size), so this bounds its cost per event
 # (a restart replays at most max(SNAPSHOT_EVERY, SNAPSHOT_PER_ENTITY x size) events).
