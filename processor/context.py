@@ -168,7 +168,8 @@ class EventContext:
         detail: dict[str, Any] | None = None,
         requested: int | None = None,
     ) -> Entry:
-        self.touch(user)
+        if user.user_id not in self._users:
+            self.touch(user)
         sku_id, group_id = key
         was_held = self.holds(user, sku_id)
         entry = user.entries.get(key)
@@ -235,17 +236,18 @@ class EventContext:
         sku_id, group_id = key
         user_id = user.user_id
         entry = user.entries.get(key)
-        waiters = self.tenant.count_waiters.setdefault(sku_id, {})
+        all_waiters = self.tenant.count_waiters
         if entry is not None and entry.state == ERROR and entry.error == COUNT:
-            waiters.setdefault((user_id, group_id), None)
-        else:
+            all_waiters.setdefault(sku_id, {}).setdefault((user_id, group_id), None)
+        elif (waiters := all_waiters.get(sku_id)) is not None:
             waiters.pop((user_id, group_id), None)
         if group_id is None:
             return
         group = self.tenant.groups.get(group_id)
         if group is None:
             return
-        self.watch_group(group_id)
+        if group_id not in self._group_flags:
+            self.watch_group(group_id)
         sourced = failing = False
         for (_, source), other in user.entries.items():
             if source == group_id:
