@@ -194,8 +194,8 @@ class EmbeddedRuntime:
                 summary.dead_lettered += 1
                 if len(summary.reasons) < 5:
                     summary.reasons.append(f"{origin}: {exc.reason}")
-        for event, _ in parsed:
-            self.tenant(event.tenant)  # load before appending, so catching up never sees this batch
+        for tenant_id in {event.tenant for event, _ in parsed}:
+            self.tenant(tenant_id)  # load before appending, so catching up never sees this batch
         self.conn.execute("BEGIN")
         try:
             if dead:  # the same bad line ingested again is recorded once
@@ -208,8 +208,10 @@ class EmbeddedRuntime:
                 "INSERT OR IGNORE INTO events (tenant, id, type, time, status, body) VALUES (?, ?, ?, ?, 'applied', ?)",
                 [(e.tenant, e.id, e.type, e.time, raw) for e, raw in parsed],
             ).rowcount
+            decisions: list[tuple[int, bytes]] = []
             if inserted == len(parsed):  # no duplicates: rowids were assigned in order after the last one
-                appended = {(e.tenant, e.id): last + n for n, (e, _) in enumerate(parsed, 1)}
+                for seq, (event, _) in enumerate(parsed, last + 1):
+                    self._decide(self.tenants[event.tenant], event, seq, summary, decisions)
             else:
                 appended = {
                     (tenant, event_id): seq
@@ -217,13 +219,12 @@ class EmbeddedRuntime:
                         "SELECT seq, tenant, id FROM events WHERE seq > ?", (last,)
                     )
                 }
-            decisions: list[tuple[int, bytes]] = []
-            for event, _ in parsed:
-                seq = appended.pop((event.tenant, event.id), None)
-                if seq is None:
-                    summary.duplicates += 1  # already in the log (or earlier in this batch)
-                    continue
-                self._decide(self.tenants[event.tenant], event, seq, summary, decisions)
+                for event, _ in parsed:
+                    appended_seq = appended.pop((event.tenant, event.id), None)
+                    if appended_seq is None:
+                        summary.duplicates += 1  # already in the log (or earlier in this batch)
+                        continue
+                    self._decide(self.tenants[event.tenant], event, appended_seq, summary, decisions)
             del parsed
             self._write_decisions(decisions)
             self._commit(snapshot=True)  # renews only the snapshots that are due

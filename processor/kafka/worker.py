@@ -11,6 +11,7 @@ committed offset are decided again after a crash and their decisions published a
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,11 @@ def decide_message(state: PartitionState, raw: bytes, key: bytes | None, partiti
     return [Outgoing(DECISIONS_TOPIC, key_bytes, encode_output(o), []) for o in decision.outputs]
 
 
+# Tenant states are long-lived and acyclic: moving them out of the cyclic collector's reach now and then keeps
+# its full collections from walking millions of containers (the embedded runtime does the same per batch).
+FREEZE_EVERY = 10_000
+
+
 class PartitionDeciders:
     """The tenant states of every partition this worker decides, rebuilt from the log when needed."""
 
@@ -74,15 +80,20 @@ class PartitionDeciders:
         self.bootstrap = bootstrap
         self.partitions: dict[int, PartitionState] = {}
         self.rebuilds = 0
+        self.handled = 0
 
     async def handle(self, partition: int, offset: int, key: bytes | None, raw: bytes) -> list[Outgoing]:
         state = self.partitions.get(partition)
         if state is None or offset > state.next_offset:
             state = self.partitions[partition] = await self.rebuild(partition, offset)
+            gc.freeze()
         if offset < state.next_offset:
             return []  # decided by this worker already (redelivered after a rebalance)
         outgoing = decide_message(state, raw, key, partition, offset)
         state.next_offset = offset + 1
+        self.handled += 1
+        if self.handled % FREEZE_EVERY == 0:
+            gc.freeze()
         return outgoing
 
     async def rebuild(self, partition: int, until: int) -> PartitionState:
