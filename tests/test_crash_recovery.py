@@ -100,3 +100,27 @@ def _demo_lines(users: int) -> list[bytes]:
     import json
 
     return [json.dumps(e).encode() for e in generate_demo_events(users=users)]
+
+
+def test_snapshots_are_renewed_in_proportion_to_tenant_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pickling a tenant costs O(its size): a snapshot is due only once the events behind it outnumber the
+    tenant's users and groups SNAPSHOT_PER_ENTITY times (and SNAPSHOT_EVERY)."""
+    import processor.embedded as embedded
+
+    monkeypatch.setattr(embedded, "BATCH", 50)
+    monkeypatch.setattr(embedded, "SNAPSHOT_EVERY", 120)
+    lines = [("demo", line) for line in _demo_lines(300)]
+    runtime = embedded.EmbeddedRuntime(embedded.open_database(tmp_path / "log.db"))
+    size = lambda: len(runtime.tenants["contoso"].users) + len(runtime.tenants["contoso"].groups)  # noqa: E731
+
+    def snapshot_seq() -> int | None:
+        row = runtime.conn.execute("SELECT event_seq FROM snapshots WHERE tenant = 'contoso'").fetchone()
+        return row[0] if row else None
+
+    monkeypatch.setattr(embedded, "SNAPSHOT_PER_ENTITY", len(lines))  # never due within this log
+    runtime.ingest(lines[: len(lines) // 2])
+    assert snapshot_seq() is None
+    monkeypatch.setattr(embedded, "SNAPSHOT_PER_ENTITY", 1)  # due once the events behind outnumber users + groups
+    runtime.ingest(lines[len(lines) // 2 :])
+    taken = snapshot_seq()
+    assert taken is not None and taken >= max(120, size())
