@@ -229,8 +229,8 @@ def worker(
             session_timeout=session_timeout,
             rebalance_timeout=rebalance_timeout,
             heartbeat_interval=heartbeat_interval,
-        ),
-        loglevel,
+            loglevel=loglevel.upper(),
+        )
     )
 
 
