@@ -1,4 +1,8 @@
-"""Input events (CONTRACT §1–§2): one envelope model per `type`, discriminated on the `type` attribute.
+"""Input events (CONTRACT §1–§2) as the decision core receives them: one immutable record class per `type`.
+
+Which lines are events is defined once, by the pydantic models of the same names in `events.wire` (the validator of
+record). Each class here is the record twin of one of them (`events.records`): the same fields, defaults and
+`model_fields_set`, at a fraction of the cost to build and free. `events.parse.parse_event` returns these.
 
 SKUs and plans stay as the strings the publisher wrote (GUID or name); the decision core resolves them against the
 tenant's catalogue, because an unknown SKU is a business rejection (`UnknownSku`), not a malformed event.
@@ -6,232 +10,134 @@ tenant's catalogue, because an unknown SKU is a business rejection (`UnknownSku`
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
-
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter, model_validator
-
-
-class Wire(BaseModel):
-    """Strict, immutable; unknown payload fields are ignored so that publishers may add fields (forward compatible)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
-
-
-class PrepaidUnits(Wire):
-    enabled: StrictInt = Field(0, ge=0)
-    warning: StrictInt = Field(0, ge=0)
-    suspended: StrictInt = Field(0, ge=0)
-    lockedOut: StrictInt = Field(0, ge=0)
-
-
-class TenantSettingsInput(Wire):
-    groupPrereqPolicy: Literal["reject", "disableDependentPlan"] | None = None
-    dependencyOnGroupRemoval: Literal["keepWithError", "convertToDirect"] | None = None
-    proxyConflictMode: Literal["recordError", "silentSkip"] | None = None
-    allowedGroupKinds: (
-        list[Literal["security", "m365SecurityEnabled", "mailEnabledSecurity", "m365", "distribution"]] | None
-    ) = None
-    releaseSeatOnSoftDelete: StrictBool | None = None
-    errorEnumSpelling: Literal["Other", "Others"] | None = None
-
-
-class TenantConfiguredData(Wire):
-    countryLetterCode: StrictStr | None = Field(None, pattern=r"^[A-Za-z]{2}$")
-    mode: Literal["faithful", "improved"] | None = None
-    ruleset: Literal["classic-2019", "current-2023"] | None = None
-    settings: TenantSettingsInput | None = None
-
-
-class SubscriptionChangedData(Wire):
-    skuId: StrictStr = Field(min_length=1)
-    prepaidUnits: PrepaidUnits = PrepaidUnits()
-    version: StrictInt | None = None
-
-
-class ServicePlanAddedData(Wire):
-    skuId: StrictStr = Field(min_length=1)
-    servicePlanId: StrictStr = Field(min_length=1)
-    servicePlanName: StrictStr = Field(min_length=1)
-
-
-class UserCreatedData(Wire):
-    userId: StrictStr = Field(min_length=1)
-    userPrincipalName: StrictStr | None = None
-    displayName: StrictStr | None = None
-    usageLocation: StrictStr | None = Field(None, pattern=r"^[A-Za-z]{2}$")
-    proxyAddresses: list[StrictStr] = []
-    accountEnabled: StrictBool = True
-
-
-class UserUpdatedData(Wire):
-    userId: StrictStr = Field(min_length=1)
-    usageLocation: StrictStr | None = Field(None, pattern=r"^[A-Za-z]{2}$")
-    proxyAddresses: list[StrictStr] | None = None
-    accountEnabled: StrictBool | None = None
-    displayName: StrictStr | None = None
-    version: StrictInt | None = None
-
-
-class UserDeletedData(Wire):
-    userId: StrictStr = Field(min_length=1)
-    permanent: StrictBool = False
-
-
-class UserRestoredData(Wire):
-    userId: StrictStr = Field(min_length=1)
-
-
-class GroupCreatedData(Wire):
-    groupId: StrictStr = Field(min_length=1)
-    displayName: StrictStr | None = None
-    kind: Literal["security", "mailEnabledSecurity", "m365", "distribution"] = "security"
-    securityEnabled: StrictBool = True
-
-
-class GroupDeletedData(Wire):
-    groupId: StrictStr = Field(min_length=1)
-
-
-class GroupMemberAddedData(Wire):
-    groupId: StrictStr = Field(min_length=1)
-    memberId: StrictStr = Field(min_length=1)
-    memberType: Literal["user", "group"] = "user"
-    version: StrictInt | None = None
-
-
-class GroupMemberRemovedData(Wire):
-    groupId: StrictStr = Field(min_length=1)
-    memberId: StrictStr = Field(min_length=1)
-    version: StrictInt | None = None
-
-
-class LicenseToAdd(Wire):
-    skuId: StrictStr = Field(min_length=1)
-    disabledPlans: list[StrictStr] = []
-
-
-class GroupLicensesChangedData(Wire):
-    groupId: StrictStr = Field(min_length=1)
-    addLicenses: list[LicenseToAdd] = []
-    removeLicenses: list[StrictStr] = []
-    version: StrictInt | None = None
-
-
-class UserLicensesChangedData(Wire):
-    userId: StrictStr = Field(min_length=1)
-    addLicenses: list[LicenseToAdd] = []
-    removeLicenses: list[StrictStr] = []
-
-
-class LicenseReprocessRequestedData(Wire):
-    userId: StrictStr | None = Field(None, min_length=1)
-    groupId: StrictStr | None = Field(None, min_length=1)
-
-    @model_validator(mode="after")
-    def exactly_one_target(self) -> LicenseReprocessRequestedData:
-        if (self.userId is None) == (self.groupId is None):
-            raise ValueError("exactly one of userId, groupId is required")
-        return self
-
-
-class Envelope(Wire):
-    """CloudEvents 1.0 structured-mode attributes shared by every event."""
-
-    specversion: Literal["1.0"]
-    id: StrictStr = Field(min_length=1)
-    source: StrictStr = Field(min_length=1)
-    time: StrictStr = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-    tenant: StrictStr = Field(min_length=1)
-    datacontenttype: Literal["application/json"] | None = None
-
-
-class TenantConfigured(Envelope):
-    type: Literal["TenantConfigured"]
-    data: TenantConfiguredData
-
-
-class SubscriptionChanged(Envelope):
-    type: Literal["SubscriptionChanged"]
-    data: SubscriptionChangedData
-
-
-class ServicePlanAdded(Envelope):
-    type: Literal["ServicePlanAdded"]
-    data: ServicePlanAddedData
-
-
-class UserCreated(Envelope):
-    type: Literal["UserCreated"]
-    data: UserCreatedData
-
-
-class UserUpdated(Envelope):
-    type: Literal["UserUpdated"]
-    data: UserUpdatedData
-
-
-class UserDeleted(Envelope):
-    type: Literal["UserDeleted"]
-    data: UserDeletedData
-
-
-class UserRestored(Envelope):
-    type: Literal["UserRestored"]
-    data: UserRestoredData
-
-
-class GroupCreated(Envelope):
-    type: Literal["GroupCreated"]
-    data: GroupCreatedData
-
-
-class GroupDeleted(Envelope):
-    type: Literal["GroupDeleted"]
-    data: GroupDeletedData
-
-
-class GroupMemberAdded(Envelope):
-    type: Literal["GroupMemberAdded"]
-    data: GroupMemberAddedData
-
-
-class GroupMemberRemoved(Envelope):
-    type: Literal["GroupMemberRemoved"]
-    data: GroupMemberRemovedData
-
-
-class GroupLicensesChanged(Envelope):
-    type: Literal["GroupLicensesChanged"]
-    data: GroupLicensesChangedData
-
-
-class UserLicensesChanged(Envelope):
-    type: Literal["UserLicensesChanged"]
-    data: UserLicensesChangedData
-
-
-class LicenseReprocessRequested(Envelope):
-    type: Literal["LicenseReprocessRequested"]
-    data: LicenseReprocessRequestedData
-
-
-InputEvent = Union[
-    TenantConfigured,
-    SubscriptionChanged,
-    ServicePlanAdded,
-    UserCreated,
-    UserUpdated,
-    UserDeleted,
-    UserRestored,
-    GroupCreated,
-    GroupDeleted,
-    GroupMemberAdded,
-    GroupMemberRemoved,
-    GroupLicensesChanged,
-    UserLicensesChanged,
-    LicenseReprocessRequested,
+from typing import TYPE_CHECKING, Union
+
+from events import wire
+from events.records import record_class
+from events.wire import INPUT_TYPES, input_event_adapter
+
+if TYPE_CHECKING:
+    # A record has exactly the attributes of its wire model (plus `model_fields_set`), so type checkers see the models.
+    from events.wire import (
+        GroupCreated,
+        GroupCreatedData,
+        GroupDeleted,
+        GroupDeletedData,
+        GroupLicensesChanged,
+        GroupLicensesChangedData,
+        GroupMemberAdded,
+        GroupMemberAddedData,
+        GroupMemberRemoved,
+        GroupMemberRemovedData,
+        InputEvent,
+        LicenseReprocessRequested,
+        LicenseReprocessRequestedData,
+        LicenseToAdd,
+        PrepaidUnits,
+        ServicePlanAdded,
+        ServicePlanAddedData,
+        SubscriptionChanged,
+        SubscriptionChangedData,
+        TenantConfigured,
+        TenantConfiguredData,
+        TenantSettingsInput,
+        UserCreated,
+        UserCreatedData,
+        UserDeleted,
+        UserDeletedData,
+        UserLicensesChanged,
+        UserLicensesChangedData,
+        UserRestored,
+        UserRestoredData,
+        UserUpdated,
+        UserUpdatedData,
+    )
+else:
+    # Nested models first: a record class converts its model's defaults (e.g. `PrepaidUnits()`) to records.
+    PrepaidUnits = record_class(wire.PrepaidUnits, __name__)
+    TenantSettingsInput = record_class(wire.TenantSettingsInput, __name__)
+    LicenseToAdd = record_class(wire.LicenseToAdd, __name__)
+
+    TenantConfiguredData = record_class(wire.TenantConfiguredData, __name__)
+    SubscriptionChangedData = record_class(wire.SubscriptionChangedData, __name__)
+    ServicePlanAddedData = record_class(wire.ServicePlanAddedData, __name__)
+    UserCreatedData = record_class(wire.UserCreatedData, __name__)
+    UserUpdatedData = record_class(wire.UserUpdatedData, __name__)
+    UserDeletedData = record_class(wire.UserDeletedData, __name__)
+    UserRestoredData = record_class(wire.UserRestoredData, __name__)
+    GroupCreatedData = record_class(wire.GroupCreatedData, __name__)
+    GroupDeletedData = record_class(wire.GroupDeletedData, __name__)
+    GroupMemberAddedData = record_class(wire.GroupMemberAddedData, __name__)
+    GroupMemberRemovedData = record_class(wire.GroupMemberRemovedData, __name__)
+    GroupLicensesChangedData = record_class(wire.GroupLicensesChangedData, __name__)
+    UserLicensesChangedData = record_class(wire.UserLicensesChangedData, __name__)
+    LicenseReprocessRequestedData = record_class(wire.LicenseReprocessRequestedData, __name__)
+
+    TenantConfigured = record_class(wire.TenantConfigured, __name__)
+    SubscriptionChanged = record_class(wire.SubscriptionChanged, __name__)
+    ServicePlanAdded = record_class(wire.ServicePlanAdded, __name__)
+    UserCreated = record_class(wire.UserCreated, __name__)
+    UserUpdated = record_class(wire.UserUpdated, __name__)
+    UserDeleted = record_class(wire.UserDeleted, __name__)
+    UserRestored = record_class(wire.UserRestored, __name__)
+    GroupCreated = record_class(wire.GroupCreated, __name__)
+    GroupDeleted = record_class(wire.GroupDeleted, __name__)
+    GroupMemberAdded = record_class(wire.GroupMemberAdded, __name__)
+    GroupMemberRemoved = record_class(wire.GroupMemberRemoved, __name__)
+    GroupLicensesChanged = record_class(wire.GroupLicensesChanged, __name__)
+    UserLicensesChanged = record_class(wire.UserLicensesChanged, __name__)
+    LicenseReprocessRequested = record_class(wire.LicenseReprocessRequested, __name__)
+
+    InputEvent = Union[
+        TenantConfigured,
+        SubscriptionChanged,
+        ServicePlanAdded,
+        UserCreated,
+        UserUpdated,
+        UserDeleted,
+        UserRestored,
+        GroupCreated,
+        GroupDeleted,
+        GroupMemberAdded,
+        GroupMemberRemoved,
+        GroupLicensesChanged,
+        UserLicensesChanged,
+        LicenseReprocessRequested,
+    ]
+
+__all__ = [
+    "INPUT_TYPES",
+    "InputEvent",
+    "input_event_adapter",
+    "GroupCreated",
+    "GroupCreatedData",
+    "GroupDeleted",
+    "GroupDeletedData",
+    "GroupLicensesChanged",
+    "GroupLicensesChangedData",
+    "GroupMemberAdded",
+    "GroupMemberAddedData",
+    "GroupMemberRemoved",
+    "GroupMemberRemovedData",
+    "LicenseReprocessRequested",
+    "LicenseReprocessRequestedData",
+    "LicenseToAdd",
+    "PrepaidUnits",
+    "ServicePlanAdded",
+    "ServicePlanAddedData",
+    "SubscriptionChanged",
+    "SubscriptionChangedData",
+    "TenantConfigured",
+    "TenantConfiguredData",
+    "TenantSettingsInput",
+    "UserCreated",
+    "UserCreatedData",
+    "UserDeleted",
+    "UserDeletedData",
+    "UserLicensesChanged",
+    "UserLicensesChangedData",
+    "UserRestored",
+    "UserRestoredData",
+    "UserUpdated",
+    "UserUpdatedData",
 ]
-
-INPUT_TYPES: tuple[str, ...] = tuple(model.model_fields["type"].annotation.__args__[0] for model in InputEvent.__args__)  # type: ignore[attr-defined]
-
-input_event_adapter: TypeAdapter[InputEvent] = TypeAdapter(Annotated[InputEvent, Field(discriminator="type")])
