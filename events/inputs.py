@@ -88,22 +88,8 @@ else:
     UserLicensesChanged = record_class(wire.UserLicensesChanged, __name__)
     LicenseReprocessRequested = record_class(wire.LicenseReprocessRequested, __name__)
 
-    InputEvent = Union[
-        TenantConfigured,
-        SubscriptionChanged,
-        ServicePlanAdded,
-        UserCreated,
-        UserUpdated,
-        UserDeleted,
-        UserRestored,
-        GroupCreated,
-        GroupDeleted,
-        GroupMemberAdded,
-        GroupMemberRemoved,
-        GroupLicensesChanged,
-        UserLicensesChanged,
-        LicenseReprocessRequested,
-    ]
+    # The records of the wire union's members, in the same order.
+    InputEvent = Union[tuple(globals()[model.__name__] for model in wire.InputEvent.__args__)]  # type: ignore[valid-type]
 
 __all__ = [
     "INPUT_TYPES",
