@@ -162,15 +162,21 @@ class EmbeddedRuntime:
     # ---- ingest -------------------------------------------------------------------------------------------
 
     def ingest(
-        self, lines: Iterable[tuple[str, bytes]], progress: Callable[[int], None] | None = None
+        self,
+        lines: Iterable[tuple[str, bytes]],
+        progress: Callable[[int], None] | None = None,
+        batch_size: int | None = None,
     ) -> IngestSummary:
-        """Append and decide (origin, raw line) pairs; malformed lines go to the dead-letter table."""
+        """Append and decide (origin, raw line) pairs; malformed lines go to the dead-letter table.
+
+        One transaction per `batch_size` events (default BATCH): a crash loses at most the batch under way."""
+        size = batch_size or BATCH
         summary = IngestSummary()
         batch: list[tuple[str, bytes]] = []
         with collector_paused():
             for origin, raw in lines:
                 batch.append((origin, raw))
-                if len(batch) >= BATCH:
+                if len(batch) >= size:
                     self._ingest_batch(batch, summary)
                     if progress:
                         progress(len(batch))

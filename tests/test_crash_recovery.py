@@ -37,9 +37,10 @@ def test_kill_9_mid_ingest_then_ingest_again_equals_no_crash(
     path, expected = stream
     db = tmp_path / "crashed.db"
     started = time.monotonic()
-    licensing("ingest", str(path), "--db", str(tmp_path / "timing.db"))
+    batches = ("--batch-size", "500")  # several commits, so a kill can land between them
+    licensing("ingest", str(path), "--db", str(tmp_path / "timing.db"), *batches)
     full = time.monotonic() - started
-    victim = subprocess.Popen([LICENSING, "ingest", str(path), "--db", str(db)], start_new_session=True)
+    victim = subprocess.Popen([LICENSING, "ingest", str(path), "--db", str(db), *batches], start_new_session=True)
     time.sleep(full * fraction)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
