@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from processor import eventlog
 from processor.embedded import EmbeddedRuntime, open_database, state_as_of
 from processor.kafka import DEFAULT_BOOTSTRAP
 from projections.export import UnknownTenant, tenant_document
@@ -137,7 +138,7 @@ def replay(db: str | None) -> None:
         conn = open_database(database_path(db), create=False)
     except FileNotFoundError as exc:
         fail(str(exc))
-    total = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    total = eventlog.count(conn)
     runtime = EmbeddedRuntime(conn)
     with progress_bar() as bar:
         task = bar.add_task("replaying", total=total, rate="")

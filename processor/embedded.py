@@ -6,7 +6,7 @@ then appends exactly what is missing (ids already in the log are duplicates). Te
 the log sequence they cover, and rebuilt by replaying the log after that sequence.
 
 Speed (bench/README.md): the cyclic garbage collector is paused while deciding and the long-lived tenant state is
-frozen out of its reach after every batch; the decisions log holds one row per input event.
+frozen out of its reach after every batch; the event and decisions logs are compressed blocks (processor.eventlog).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from events import ParseError, parse_event
 from events.inputs import InputEvent
+from processor import eventlog
 from processor.context import decode_outputs, encode_output, encode_outputs
 from processor.decide import STALE, decide, new_tenant
 from processor.state import TenantState
@@ -36,18 +36,10 @@ BATCH = 50_000  # events per transaction: fewer commits rewrite the same read-mo
 # (a restart replays at most max(SNAPSHOT_EVERY, SNAPSHOT_PER_ENTITY x size) events).
 SNAPSHOT_EVERY = 200_000
 SNAPSHOT_PER_ENTITY = 10
-SCHEMA_VERSION = 2  # 2: one decisions row per input event
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    tenant TEXT NOT NULL,
-    id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    time TEXT NOT NULL,
-    status TEXT NOT NULL,
-    body BLOB NOT NULL,
-    UNIQUE (tenant, id)
-);
+SCHEMA_VERSION = 3  # 2: one decisions row per input event; 3: the logs in compressed blocks (eventlog)
+SCHEMA = (
+    eventlog.SCHEMA
+    + """
 CREATE TABLE IF NOT EXISTS dead_letters (
     seq INTEGER PRIMARY KEY,
     digest TEXT NOT NULL UNIQUE,
@@ -56,16 +48,13 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     reason TEXT NOT NULL,
     body BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS decisions (
-    event_seq INTEGER PRIMARY KEY,  -- the input event's seq in `events`
-    outputs BLOB NOT NULL           -- its output events, in order, without their envelopes (encode_outputs)
-);
 CREATE TABLE IF NOT EXISTS snapshots (
     tenant TEXT PRIMARY KEY,
     event_seq INTEGER NOT NULL,
     state BLOB NOT NULL
 );
 """
+)
 
 
 @dataclass(slots=True)
@@ -96,13 +85,12 @@ def open_database(path: str | Path, create: bool = True) -> sqlite3.Connection:
     conn.execute("PRAGMA wal_autocheckpoint = 100000")
     conn.execute("PRAGMA journal_size_limit = 67108864")  # but give the space back after a checkpoint
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version < SCHEMA_VERSION and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
-        # An older layout of the derived tables: drop them; EmbeddedRuntime rebuilds them from the log.
-        conn.execute("DROP TABLE IF EXISTS decisions")
-        conn.execute("DROP TABLE IF EXISTS snapshots")
-        conn.execute("PRAGMA user_version = 1")
     conn.executescript(SCHEMA)
-    if version == 0 and conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+    if version < SCHEMA_VERSION and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
+        # A log of one row per event: move it into blocks; EmbeddedRuntime rebuilds what derives from it.
+        eventlog.migrate_row_log(conn)
+        conn.execute("PRAGMA user_version = 1")
+    elif version == 0:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a new database
     return conn
 
@@ -110,13 +98,11 @@ def open_database(path: str | Path, create: bool = True) -> sqlite3.Connection:
 def decision_rows(conn: sqlite3.Connection, tenant: str | None = None) -> Iterator[tuple[int, str, bytes]]:
     """The decisions log as (event seq, tenant, output event JSON), in log order: the very bytes that the Kafka
     runtime publishes for the same log."""
-    sql = "SELECT d.event_seq, e.tenant, e.id, e.time, d.outputs FROM decisions d JOIN events e ON e.seq = d.event_seq"
-    params: tuple[str, ...] = ()
-    if tenant is not None:
-        sql, params = sql + " WHERE e.tenant = ?", (tenant,)
-    for seq, tenant_id, event_id, time, stored in conn.execute(sql + " ORDER BY d.event_seq", params):
-        for output in decode_outputs(event_id, time, tenant_id, stored):
-            yield seq, tenant_id, encode_output(output)
+    for seq, raw, stored in eventlog.decided(conn):
+        event = parse_event(raw)
+        if tenant is None or event.tenant == tenant:
+            for output in decode_outputs(event.id, event.time, event.tenant, stored):
+                yield seq, event.tenant, encode_output(output)
 
 
 @contextmanager
@@ -188,19 +174,21 @@ class EmbeddedRuntime:
 
     def _ingest_batch(self, batch: list[tuple[str, bytes]], summary: IngestSummary) -> None:
         """One transaction: append the batch, decide what is new, write decisions and read models."""
-        parsed: list[tuple[InputEvent, bytes]] = []
+        parsed: list[InputEvent] = []
+        raws: list[bytes] = []
         dead: list[tuple[str, str | None, str, str, bytes]] = []
         for origin, raw in batch:
             if not raw.strip():
                 continue
             try:
-                parsed.append((parse_event(raw), raw))
+                parsed.append(parse_event(raw))
+                raws.append(raw)
             except ParseError as exc:
                 dead.append((hashlib.sha256(raw).hexdigest(), exc.tenant, origin, exc.reason, raw))
                 summary.dead_lettered += 1
                 if len(summary.reasons) < 5:
                     summary.reasons.append(f"{origin}: {exc.reason}")
-        for tenant_id in {event.tenant for event, _ in parsed}:
+        for tenant_id in {event.tenant for event in parsed}:
             self.tenant(tenant_id)  # load before appending, so catching up never sees this batch
         self.conn.execute("BEGIN")
         try:
@@ -209,57 +197,39 @@ class EmbeddedRuntime:
                     "INSERT OR IGNORE INTO dead_letters (digest, tenant, origin, reason, body) VALUES (?, ?, ?, ?, ?)",
                     dead,
                 )
-            last = self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-            inserted = self.conn.executemany(
-                "INSERT OR IGNORE INTO events (tenant, id, type, time, status, body) VALUES (?, ?, ?, ?, 'applied', ?)",
-                [(e.tenant, e.id, e.type, e.time, raw) for e, raw in parsed],
-            ).rowcount
-            decisions: list[tuple[int, bytes]] = []
-            if inserted == len(parsed):  # no duplicates: rowids were assigned in order after the last one
-                for seq, (event, _) in enumerate(parsed, last + 1):
-                    self._decide(self.tenants[event.tenant], event, seq, summary, decisions)
-            else:
-                appended = {
-                    (tenant, event_id): seq
-                    for seq, tenant, event_id in self.conn.execute(
-                        "SELECT seq, tenant, id FROM events WHERE seq > ?", (last,)
-                    )
-                }
-                for event, _ in parsed:
-                    appended_seq = appended.pop((event.tenant, event.id), None)
-                    if appended_seq is None:
-                        summary.duplicates += 1  # already in the log (or earlier in this batch)
-                        continue
-                    self._decide(self.tenants[event.tenant], event, appended_seq, summary, decisions)
+            first = eventlog.last_seq(self.conn) + 1
+            fresh = eventlog.new_ids(self.conn, parsed)
+            if fresh is not None:  # some were already in the log (or earlier in this batch)
+                summary.duplicates += len(parsed) - len(fresh)
+                parsed = [parsed[index] for index in fresh]
+                raws = [raws[index] for index in fresh]
+            outputs: list[bytes] = []
+            for seq, event in enumerate(parsed, first):
+                outputs.append(self._decide(self.tenants[event.tenant], event, seq, summary))
             del parsed
-            self._write_decisions(decisions)
+            eventlog.append(self.conn, first, raws, outputs)
             self._commit(snapshot=True)  # renews only the snapshots that are due
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         settle_young_objects()
 
-    def _decide(
-        self,
-        tenant: TenantState,
-        event: InputEvent,
-        seq: int,
-        summary: IngestSummary | None,
-        decisions: list[tuple[int, bytes]],
-    ) -> None:
+    def _decide(self, tenant: TenantState, event: InputEvent, seq: int, summary: IngestSummary | None) -> bytes:
+        """Decide one logged event; its outputs as the decisions log stores them (b"" for none)."""
         decision = decide(tenant, event)
         self._covered[event.tenant] = seq
         if decision.status == STALE:
-            self.conn.execute("UPDATE events SET status = 'stale' WHERE seq = ?", (seq,))
+            self.conn.execute("INSERT INTO stale_events (seq) VALUES (?)", (seq,))
             if summary:
                 summary.stale += 1
-            return
+            return b""
         if summary:
             summary.accepted += 1
         outputs = decision.outputs
-        if outputs:
-            decisions.append((seq, encode_outputs(outputs)))
-            self.projections.apply(outputs, STREAM, seq)
+        if not outputs:
+            return b""
+        self.projections.apply(outputs, STREAM, seq)
+        return encode_outputs(outputs)
 
     def _commit(self, snapshot: bool = False, force: bool = False) -> None:
         self.projections.flush()
@@ -277,11 +247,11 @@ class EmbeddedRuntime:
         row = self.conn.execute("SELECT event_seq, state FROM snapshots WHERE tenant = ?", (tenant_id,)).fetchone()
         state, covered = (pickle.loads(row[1]), row[0]) if row else (new_tenant(tenant_id), 0)
         self._snapshotted[tenant_id] = covered
-        for seq, body in self.conn.execute(
-            "SELECT seq, body FROM events WHERE tenant = ? AND seq > ? ORDER BY seq", (tenant_id, covered)
-        ).fetchall():
-            decide(state, parse_event(body))
-            covered = seq
+        for seq, raw in eventlog.lines(self.conn, after=covered):
+            event = parse_event(raw)
+            if event.tenant == tenant_id:
+                decide(state, event)
+                covered = seq
         self.tenants[tenant_id] = state
         self._covered[tenant_id] = covered
         return state
@@ -304,46 +274,38 @@ class EmbeddedRuntime:
         """Throw away every derived thing (states, decisions, read models) and rebuild it from the event log."""
         self.conn.execute("BEGIN")
         try:
-            self.conn.execute("DELETE FROM decisions")
-            self.conn.execute("DELETE FROM snapshots")
+            for table in (*eventlog.DERIVED_TABLES, "snapshots"):
+                self.conn.execute(f"DELETE FROM {table}")
             self.projections.reset()
             self.tenants.clear()
             self._covered.clear()
             self._snapshotted.clear()
-            count = 0
-            decisions: list[tuple[int, bytes]] = []
+            count = pending = 0
             with collector_paused():
-                for seq, tenant_id, body in self._log_rows("SELECT seq, tenant, body FROM events ORDER BY seq"):
-                    state = self.tenants.get(tenant_id)
-                    if state is None:
-                        state = self.tenants[tenant_id] = new_tenant(tenant_id)
-                    self._decide(state, parse_event(body), seq, None, decisions)
-                    count += 1
-                    if count % BATCH == 0:
-                        self._write_decisions(decisions)
+                for first, raw_lines in eventlog.blocks(self.conn):
+                    outputs = []
+                    for seq, raw in enumerate(raw_lines, first):
+                        event = parse_event(raw)
+                        state = self.tenants.get(event.tenant)
+                        if state is None:
+                            state = self.tenants[event.tenant] = new_tenant(event.tenant)
+                        outputs.append(self._decide(state, event, seq, None))
+                    eventlog.store_decisions(self.conn, first, outputs)
+                    count += len(raw_lines)
+                    pending += len(raw_lines)
+                    if pending >= BATCH:  # bound the staged read-model rows
                         self.projections.flush()
                         settle_young_objects()
                         if progress:
-                            progress(BATCH)
-                self._write_decisions(decisions)
+                            progress(pending)
+                        pending = 0
                 self._commit(snapshot=True, force=True)
-            if progress:
-                progress(count % BATCH)
+            if progress and pending:
+                progress(pending)
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         return count
-
-    def _write_decisions(self, decisions: list[tuple[int, bytes]]) -> None:
-        if decisions:
-            self.conn.executemany("INSERT INTO decisions (event_seq, outputs) VALUES (?, ?)", decisions)
-            decisions.clear()
-
-    def _log_rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-        cursor = self.conn.cursor()
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(5000):
-            yield from rows
 
 
 def state_as_of(conn: sqlite3.Connection, tenant_id: str, as_of: str) -> sqlite3.Connection:
@@ -353,12 +315,11 @@ def state_as_of(conn: sqlite3.Connection, tenant_id: str, as_of: str) -> sqlite3
     projections = ProjectionStore(memory)
     state = new_tenant(tenant_id)
     memory.execute("BEGIN")
-    for seq, time, body in conn.execute(
-        "SELECT seq, time, body FROM events WHERE tenant = ? ORDER BY seq", (tenant_id,)
-    ):
-        if parse_time(time) > limit:
+    for seq, raw in eventlog.lines(conn):
+        event = parse_event(raw)
+        if event.tenant != tenant_id or parse_time(event.time) > limit:
             continue
-        decision = decide(state, parse_event(body))
+        decision = decide(state, event)
         projections.apply(decision.outputs, STREAM, seq)
     projections.flush()
     memory.execute("COMMIT")

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from processor import eventlog
 from processor.embedded import decision_rows
 
 LICENSING = Path(sys.executable).parent / "licensing"
@@ -429,7 +430,7 @@ def test_malformed_lines_are_dead_lettered_and_the_rest_applied(tmp_path: Path) 
         assert set(bodies) == {raw for raw, _ in bad.values()}  # the original bytes
         for name, (raw, mentions_problem) in bad.items():
             assert mentions_problem(bodies[raw]), f"{name}: reason {bodies[raw]!r} does not name the problem"
-        assert conn.execute("SELECT count(*) FROM events WHERE id = 'dup-1'").fetchone()[0] == 1
+        assert [entry[2] for entry in eventlog.entries(conn)].count("dup-1") == 1
         ids = [json.loads(body)["id"] for _, _, body in decision_rows(conn)]
         dup_outputs = [i for i in ids if i.startswith("dup-1#")]
         assert dup_outputs and len(dup_outputs) == len(set(dup_outputs))  # decided once

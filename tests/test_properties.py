@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from events import parse_event
 from processor.decide import decide, new_tenant
+from processor import eventlog
 from processor.embedded import EmbeddedRuntime, decision_rows, open_database
 from projections.export import tenant_document
 
@@ -439,7 +440,7 @@ def test_ingesting_twice_changes_nothing(stream: list[dict[str, Any]]) -> None:
         path = Path(tmp) / "log.db"
         conn, _, _ = ingest(path, stream)
         first_docs, first_decisions = documents(conn, tenants), decisions(conn)
-        first_events = conn.execute("SELECT seq, tenant, id, status FROM events ORDER BY seq").fetchall()
+        first_events = list(eventlog.entries(conn))
         conn.close()
 
         again, _, summary = ingest(path, stream)  # a second run of the command: snapshot + log
@@ -447,7 +448,7 @@ def test_ingesting_twice_changes_nothing(stream: list[dict[str, Any]]) -> None:
         assert summary.duplicates == len(stream)
         assert documents(again, tenants) == first_docs
         assert decisions(again) == first_decisions
-        assert again.execute("SELECT seq, tenant, id, status FROM events ORDER BY seq").fetchall() == first_events
+        assert list(eventlog.entries(again)) == first_events
         again.close()
 
 
