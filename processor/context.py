@@ -123,6 +123,20 @@ def license_list(catalog: Catalog, licenses: dict[str, int]) -> list[dict[str, A
 class EventContext:
     """What one input event changes, and the output events that say so."""
 
+    __slots__ = (
+        "tenant",
+        "cause",
+        "time",
+        "actor",
+        "outputs",
+        "freed",
+        "raised",
+        "user_change_actor",
+        "_users",
+        "_usage",
+        "_group_flags",
+    )
+
     def __init__(self, tenant: TenantState, cause: str, time: str, actor: str) -> None:
         self.tenant = tenant
         self.cause = cause
@@ -170,9 +184,18 @@ class EventContext:
     ) -> Entry:
         if user.user_id not in self._users:
             self.touch(user)
+        entry = user.entries.get(key)
+        if (
+            entry is not None
+            and entry.state == state
+            and entry.disabled == disabled
+            and entry.error == error
+            and (requested is None or requested == entry.requested)
+            and entry.detail == detail
+        ):
+            return entry  # the same answer again (a retry that still fails): seats and indexes already say so
         sku_id, group_id = key
         was_held = self.holds(user, sku_id)
-        entry = user.entries.get(key)
         if entry is None:
             entry = user.entries[key] = Entry(sku_id, group_id, disabled, state)
             if sku_id not in self.tenant.known_skus:
@@ -271,10 +294,17 @@ class EventContext:
         for user, before, was_deleted, suspended_before in self._users.values():
             after = user.entries
             if before:
-                changed = [k for k, view in before.items() if k not in after or _view(after[k]) != view]
-                changed += [k for k in after if k not in before]
+                changed = []
+                for key, view in before.items():
+                    entry = after.get(key)
+                    if entry is None or (entry.state, entry.error, entry.disabled, entry.detail) != view:
+                        changed.append(key)
+                if len(after) > len(before) - len(changed):  # some keys are new
+                    changed += [k for k in after if k not in before]
             else:
                 changed = list(after)  # the common case of a group pass: a user's first entry
+            if not changed and user.soft_deleted == was_deleted:
+                continue  # same entries, same lifecycle: same plans (the common case of a retry that still fails)
             if len(changed) > 1:
                 changed.sort(key=lambda k: (skus[k[0]].part_number, k[1] is not None, k[1] or ""))
             for key in changed:
@@ -286,13 +316,14 @@ class EventContext:
                 if entry.state in APPLIED_STATES:
                     sku_id = entry.sku_id
                     per_sku_now[sku_id] = per_sku_now.get(sku_id, 0) | (skus[sku_id].plans & ~entry.disabled)
-            per_sku_before = (
-                _enabled_per_sku(catalog, [(k[0], v[0], v[2]) for k, v in before.items()]) if before else {}
-            )
+            per_sku_before: dict[str, int] = {}
+            for (sku_id, _), (state, _, disabled, _) in before.items():
+                if state in APPLIED_STATES:
+                    per_sku_before[sku_id] = per_sku_before.get(sku_id, 0) | (skus[sku_id].plans & ~disabled)
             enabled_now = 0 if user.soft_deleted else _union(per_sku_now)  # deleted: all Suspended
             enabled_before = 0 if was_deleted else _union(per_sku_before)
             if not changed and enabled_now == enabled_before:
-                continue  # evaluated, nothing changed: the common case of a retry that still fails
+                continue
             user.suspended = (user.suspended | (enabled_before & ~enabled_now)) & ~enabled_now
             if per_sku_now != per_sku_before or user.suspended != suspended_before:  # same plans: same licences
                 self.emit(

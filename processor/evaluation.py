@@ -46,10 +46,6 @@ from processor.state import (
 Failure = tuple[str, dict[str, Any]]  # (error code, detail)
 
 
-def licensable(group: Group | None) -> bool:
-    return group is not None and not group.deleted and bool(group.licenses)
-
-
 def evaluate_user(ctx: EventContext, user: User, revalidate: bool = True) -> None:
     """Reconcile every source of the user and retry its entries in Error / ActiveWithError.
 
@@ -59,17 +55,22 @@ def evaluate_user(ctx: EventContext, user: User, revalidate: bool = True) -> Non
     if user.soft_deleted:
         return  # a deleted user's licences are frozen until restore (SPEC §2.16)
     tenant = ctx.tenant
-    catalog = tenant.catalog
     ctx.touch(user)
+    # The licensable source groups, in membership order. Found once: the phases change entries, never memberships
+    # or group configurations.
+    groups = tenant.groups
+    sources: list[Group] = []
+    for group_id in user.groups:
+        group = groups.get(group_id)
+        if group is not None and group.licenses and not group.deleted:
+            sources.append(group)
 
     if user.entries:  # phases 1, 2 and 2b work on existing entries only
         desired: dict[EntryKey, int] = {}
-        for group_id in user.groups:
-            group = tenant.groups.get(group_id)
-            if licensable(group):
-                assert group is not None
-                for sku_id, disabled in group.licenses.items():
-                    desired[(sku_id, group_id)] = disabled
+        for group in sources:
+            group_id = group.group_id
+            for sku_id, disabled in group.licenses.items():
+                desired[(sku_id, group_id)] = disabled
         for key, entry in user.entries.items():
             if key[1] is None:
                 desired[key] = entry.requested
@@ -77,26 +78,28 @@ def evaluate_user(ctx: EventContext, user: User, revalidate: bool = True) -> Non
         touched |= _widen(ctx, user, desired, touched)
         if revalidate:
             _revalidate(ctx, user, touched)
-    _add_bundles(ctx, user, catalog)
+    if sources:
+        _add_bundles(ctx, user, tenant.catalog, sources)
 
 
 def _withdraw_and_narrow(ctx: EventContext, user: User, desired: dict[EntryKey, int]) -> set[EntryKey]:
     """Phase 1: entries no longer desired, or desired with fewer plans; blocked if a dependency would break."""
     tenant = ctx.tenant
     catalog = tenant.catalog
+    skus = catalog.skus
     touched: set[EntryKey] = set()
     for key, entry in list(user.entries.items()):
         sku_id, group_id = key
         if group_id is None:
             continue  # direct entries change only through direct commands (SPEC §2.2)
         want = desired.get(key)
-        if not entry.applied:
+        if entry.state not in APPLIED_STATES:
             if want is None:
                 ctx.drop_entry(user, key)  # never applied: the intent is simply gone
             elif want != entry.disabled:
                 ctx.set_entry(user, key, entry.state, want, entry.error, entry.detail)
             continue
-        plans = catalog.skus[sku_id].plans
+        plans = skus[sku_id].plans
         if want is not None and not (want & ~entry.disabled & plans):
             continue  # nothing to switch off
         new_disabled = plans if want is None else entry.disabled | want
@@ -140,12 +143,13 @@ def _widen(ctx: EventContext, user: User, desired: dict[EntryKey, int], blocked:
     """Phase 2: applied entries whose intent enables more plans; new plans pass location, uniqueness, exclusivity."""
     tenant = ctx.tenant
     catalog = tenant.catalog
+    skus = catalog.skus
     touched: set[EntryKey] = set()
     for key, entry in list(user.entries.items()):
         want = desired.get(key)
-        if want is None or not entry.applied or (key in blocked and entry.state == ACTIVE_WITH_ERROR):
+        if want is None or entry.state not in APPLIED_STATES or (key in blocked and entry.state == ACTIVE_WITH_ERROR):
             continue
-        plans = catalog.skus[entry.sku_id].plans
+        plans = skus[entry.sku_id].plans
         newly = entry.disabled & ~want & plans
         if not newly:
             continue
@@ -194,13 +198,15 @@ def _revalidate(ctx: EventContext, user: User, touched: set[EntryKey]) -> None:
     """Phase 2b: untouched applied entries; a plan no longer allowed in the location is flagged, never withdrawn."""
     tenant = ctx.tenant
     catalog = tenant.catalog
+    skus = catalog.skus
+    # The location of a group entry, and of a direct one (the user's own, else the tenant's country).
+    group_location = effective_location(tenant, user)
+    direct_location = (user.usage_location, "user") if user.usage_location is not None else (tenant.country, "tenant")
     for key, entry in list(user.entries.items()):
-        if key in touched or not entry.applied:
+        if key in touched or entry.state not in APPLIED_STATES:
             continue
-        enabled = catalog.skus[entry.sku_id].plans & ~entry.disabled
-        location, source = (user.usage_location, "user") if key[1] is None else effective_location(tenant, user)
-        if key[1] is None and location is None:
-            location, source = tenant.country, "tenant"
+        enabled = skus[entry.sku_id].plans & ~entry.disabled
+        location, source = direct_location if key[1] is None else group_location
         blocked = blocked_plans(catalog, enabled, location)
         if blocked:
             detail = location_detail(catalog, blocked, location, source)
@@ -209,19 +215,21 @@ def _revalidate(ctx: EventContext, user: User, touched: set[EntryKey]) -> None:
             ctx.set_entry(user, key, ACTIVE, entry.disabled)
 
 
-def _add_bundles(ctx: EventContext, user: User, catalog: Catalog) -> None:
+def _add_bundles(ctx: EventContext, user: User, catalog: Catalog, sources: list[Group]) -> None:
     """Phase 3: per source group, in membership order, the SKUs not yet applied — all or nothing."""
     tenant = ctx.tenant
     ruleset = catalog.rulesets[tenant.ruleset]
+    skus = catalog.skus
+    entries = user.entries
     applied: int | None = None  # the user's enabled plans, once a bundle needs them
-    for group_id in user.groups:  # set_entry never changes memberships
-        group = tenant.groups.get(group_id)
-        if not licensable(group):
-            continue
-        assert group is not None
+    # Neither depends on the entries, so both hold for every bundle of this evaluation.
+    location, location_source = effective_location(tenant, user)
+    shared: list[tuple[str, list[str]]] | None = None  # the user's shared proxy addresses, once a mailbox plan asks
+    for group in sources:
+        group_id = group.group_id
         bundle = []
         for sku_id, disabled in group.licenses.items():
-            entry = user.entries.get((sku_id, group_id))
+            entry = entries.get((sku_id, group_id))
             if entry is None or entry.state not in APPLIED_STATES:
                 bundle.append((sku_id, disabled))
         if not bundle:
@@ -230,19 +238,19 @@ def _add_bundles(ctx: EventContext, user: User, catalog: Catalog) -> None:
             applied = enabled_plans(catalog, user)
         bundle_plans = 0
         for sku_id, disabled in bundle:
-            bundle_plans |= catalog.skus[sku_id].plans & ~disabled
-        location, location_source = effective_location(tenant, user)
+            bundle_plans |= skus[sku_id].plans & ~disabled
         failures: dict[str, Failure] = {}
         earlier = 0
         skip_silently = False
         for sku_id, disabled in bundle:
-            plans = catalog.skus[sku_id].plans & ~disabled
+            plans = skus[sku_id].plans & ~disabled
             failure: Failure | None = None
             blocked = blocked_plans(catalog, plans, location)
-            shared = shared_addresses(tenant, user) if not blocked and plans & catalog.mailbox else []
+            if not blocked and plans & catalog.mailbox and shared is None:
+                shared = shared_addresses(tenant, user)
             if blocked:
                 failure = LOCATION, location_detail(catalog, blocked, location, location_source)
-            elif shared:
+            elif plans & catalog.mailbox and shared:
                 failure = UNIQUENESS, uniqueness_detail(shared)
                 skip_silently = skip_silently or tenant.settings.proxy_conflict_mode == "silentSkip"
             elif pairs := clashing_pairs(ruleset, plans, applied | earlier):
