@@ -75,7 +75,7 @@ def _tenant_of(raw: bytes | str) -> str | None:
 
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser recurses
         return None
     tenant = value.get("tenant") if isinstance(value, dict) else None
     return tenant if isinstance(tenant, str) else None

@@ -374,6 +374,8 @@ def bad_lines() -> dict[str, tuple[bytes, Any]]:
     unknown = event("bad-type", 33, "UserTeleported", tenant="fabrikam", userId="u1")
     return {
         "json": (b'{"specversion": "1.0", "id": "bad-json", "type": "UserCreated", "tenant": "fab', _has("json")),
+        # nested deeper than any JSON parser here recurses: still a dead letter, not a crash
+        "deep": (b'{"id": "bad-deep", "tenant": "fabrikam", "data": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", _has("json")),
         "type": (json.dumps(unknown).encode(), lambda r: "UserTeleported" in r or "unknown" in r.lower()),
         "units": (json.dumps(wrong_units).encode(), _has("enabled")),
         "member": (json.dumps(wrong_member).encode(), _has("memberid")),
@@ -409,6 +411,7 @@ def fabrikam_lines() -> tuple[list[bytes], dict[str, tuple[bytes, Any]]]:
         bad["id"][0],
         duplicate,  # the same event delivered twice (SPEC S56)
         bad["time"][0],
+        bad["deep"][0],
     ]
     return lines, bad
 
@@ -420,13 +423,13 @@ def test_malformed_lines_are_dead_lettered_and_the_rest_applied(tmp_path: Path) 
     db = tmp_path / "fabrikam.db"
 
     first = ok(run("ingest", str(source), "--db", str(db), cwd=tmp_path))
-    assert summary_counts(first.stderr) == {"accepted": 7, "duplicates": 1, "stale": 0, "dead-lettered": 7}
+    assert summary_counts(first.stderr) == {"accepted": 7, "duplicates": 1, "stale": 0, "dead-lettered": 8}
 
     conn = sqlite3.connect(db)
     try:
         letters = conn.execute("SELECT reason, body FROM dead_letters").fetchall()
         bodies = {bytes(body) if not isinstance(body, bytes) else body: reason for reason, body in letters}
-        assert len(letters) == 7
+        assert len(letters) == 8
         assert set(bodies) == {raw for raw, _ in bad.values()}  # the original bytes
         for name, (raw, mentions_problem) in bad.items():
             assert mentions_problem(bodies[raw]), f"{name}: reason {bodies[raw]!r} does not name the problem"
@@ -451,7 +454,7 @@ def test_malformed_lines_are_dead_lettered_and_the_rest_applied(tmp_path: Path) 
     assert (counts["accepted"], counts["duplicates"], counts["stale"]) == (0, 8, 0)
     conn = sqlite3.connect(db)
     try:
-        assert conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 7
+        assert conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 8
         assert list(decision_rows(conn)) == decisions_before
     finally:
         conn.close()
