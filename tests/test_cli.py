@@ -359,6 +359,9 @@ def test_export_as_of_is_the_state_after_the_events_up_to_that_time(tmp_path: Pa
 # ---- (c) dead letters and duplicates ----------------------------------------------------------------------------
 
 
+DEEP = 50_000
+
+
 def bad_lines() -> dict[str, tuple[bytes, Any]]:
     """name -> (raw line, predicate on the dead-letter reason)."""
     good_user = event("x", 30, "UserCreated", tenant="fabrikam", userId="u9", usageLocation="US")
@@ -375,7 +378,7 @@ def bad_lines() -> dict[str, tuple[bytes, Any]]:
     return {
         "json": (b'{"specversion": "1.0", "id": "bad-json", "type": "UserCreated", "tenant": "fab', _has("json")),
         # nested deeper than any JSON parser here recurses: still a dead letter, not a crash
-        "deep": (b'{"id": "bad-deep", "tenant": "fabrikam", "data": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", _has("json")),
+        "deep": (b'{"id": "bad-deep", "tenant": "fabrikam", "data": ' + b"[" * DEEP + b"]" * DEEP + b"}", _has("json")),
         "type": (json.dumps(unknown).encode(), lambda r: "UserTeleported" in r or "unknown" in r.lower()),
         "units": (json.dumps(wrong_units).encode(), _has("enabled")),
         "member": (json.dumps(wrong_member).encode(), _has("memberid")),

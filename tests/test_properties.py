@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from events import parse_event
-from processor.decide import decide, new_tenant
 from processor import eventlog
+from processor.decide import decide, new_tenant
 from processor.embedded import EmbeddedRuntime, decision_rows, open_database
 from projections.export import tenant_document
 

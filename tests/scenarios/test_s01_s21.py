@@ -85,7 +85,8 @@ def s01_given(**kwargs: Any) -> Tenant:
     s = Tenant(**kwargs)
     s.group("G_E3")
     s.add("G_E3", "u1", "u2")
-    s.send("GroupLicensesChanged", source="adm", groupId="G_E3", addLicenses=[{"skuId": SHORT["E3"], "disabledPlans": []}])
+    e3 = [{"skuId": SHORT["E3"], "disabledPlans": []}]
+    s.send("GroupLicensesChanged", source="adm", groupId="G_E3", addLicenses=e3)
     return s
 
 
@@ -113,7 +114,8 @@ def test_s01_licences_flow_to_existing_members():
     s.group("G_E3")
     s.add("G_E3", "u1", "u2")
     # when
-    s.send("GroupLicensesChanged", source="adm", groupId="G_E3", addLicenses=[{"skuId": SHORT["E3"], "disabledPlans": []}])
+    e3 = [{"skuId": SHORT["E3"], "disabledPlans": []}]
+    s.send("GroupLicensesChanged", source="adm", groupId="G_E3", addLicenses=e3)
     # then
     for user in ("u1", "u2"):
         assert s.entries(user) == {("E3", "G_E3"): ACTIVE}

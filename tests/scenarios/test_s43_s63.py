@@ -50,9 +50,8 @@ def no_licence_output(s: Scenario) -> None:
 
 
 def snapshot(s: Scenario, *users: str) -> dict[str, Any]:
-    return {
-        u: {k: (e.state, e.error, e.disabled, e.last_updated) for k, e in s.state.users[u].entries.items()} for u in users
-    }
+    entries = {u: s.state.users[u].entries.items() for u in users}
+    return {u: {k: (e.state, e.error, e.disabled, e.last_updated) for k, e in entries[u]} for u in users}
 
 
 def e3_group(s: Scenario, group_id: str, *members: str, disabled: list[str] | None = None) -> None:
