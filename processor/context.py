@@ -195,7 +195,9 @@ class EventContext:
         ):
             return entry  # the same answer again (a retry that still fails): seats and indexes already say so
         sku_id, group_id = key
-        was_held = self.holds(user, sku_id)
+        # Seats follow whether the user has an applied entry of the SKU: only a change of appliedness can move one.
+        appliedness_changes = (entry is not None and entry.state in APPLIED_STATES) != (state in APPLIED_STATES)
+        was_held = appliedness_changes and self.holds(user, sku_id)
         if entry is None:
             entry = user.entries[key] = Entry(sku_id, group_id, disabled, state)
             if sku_id not in self.tenant.known_skus:
@@ -209,18 +211,22 @@ class EventContext:
         entry.state, entry.error, entry.disabled, entry.detail = state, error, disabled, detail
         if requested is not None:
             entry.requested = requested
-        self._reindex(user, key)
-        self._recount(user, sku_id, was_held)
+        self._reindex(user, key, entry)
+        if appliedness_changes:
+            self._recount(user, sku_id, was_held)
         return entry
 
     def drop_entry(self, user: User, key: EntryKey) -> None:
-        if key not in user.entries:
+        entry = user.entries.get(key)
+        if entry is None:
             return
         self.touch(user)
-        was_held = self.holds(user, key[0])
+        applied = entry.state in APPLIED_STATES  # else no seat can move
+        was_held = applied and self.holds(user, key[0])
         del user.entries[key]
-        self._reindex(user, key)
-        self._recount(user, key[0], was_held)
+        self._reindex(user, key, None)
+        if applied:
+            self._recount(user, key[0], was_held)
 
     def holds(self, user: User, sku_id: str) -> bool:
         """Whether the user consumes a seat of the SKU: one seat however many sources (SPEC §2.6)."""
@@ -255,27 +261,35 @@ class EventContext:
         if not now_held:
             self.freed.add(sku_id)
 
-    def _reindex(self, user: User, key: EntryKey) -> None:
+    def _reindex(self, user: User, key: EntryKey, entry: Entry | None) -> None:
+        """Bring the count-waiter FIFO and the source group's source / error sets up to date with entry `key`."""
         sku_id, group_id = key
         user_id = user.user_id
-        entry = user.entries.get(key)
-        all_waiters = self.tenant.count_waiters
+        tenant = self.tenant
+        all_waiters = tenant.count_waiters
         if entry is not None and entry.state == ERROR and entry.error == COUNT:
             all_waiters.setdefault(sku_id, {}).setdefault((user_id, group_id), None)
-        elif (waiters := all_waiters.get(sku_id)) is not None:
+        elif all_waiters and (waiters := all_waiters.get(sku_id)) is not None:
             waiters.pop((user_id, group_id), None)
         if group_id is None:
             return
-        group = self.tenant.groups.get(group_id)
+        group = tenant.groups.get(group_id)
         if group is None:
             return
-        if group_id not in self._group_flags:
-            self.watch_group(group_id)
-        sourced = failing = False
-        for (_, source), other in user.entries.items():
-            if source == group_id:
-                sourced = True
-                failing = failing or other.state in ERROR_STATES
+        flags = self._group_flags
+        if group_id not in flags:
+            flags[group_id] = bool(group.errors)  # as watch_group
+        if entry is not None:
+            sourced, failing = True, entry.state in ERROR_STATES
+        else:
+            sourced = failing = False
+        if not failing:  # the user's other entries from the group decide
+            for (_, source), other in user.entries.items():
+                if source == group_id:
+                    sourced = True
+                    if other.state in ERROR_STATES:
+                        failing = True
+                        break
         if sourced:
             group.sourced.add(user_id)
         else:
@@ -307,10 +321,14 @@ class EventContext:
                 continue  # same entries, same lifecycle: same plans (the common case of a retry that still fails)
             if len(changed) > 1:
                 changed.sort(key=lambda k: (skus[k[0]].part_number, k[1] is not None, k[1] or ""))
-            for key in changed:
-                self._emit_entry(user, key, after.get(key), before.get(key))
             if changed:
-                self._audit_user_change(user, [after[k] for k in changed if k in after])
+                failed: Entry | None = None  # the first changed entry in error names the audit's failure
+                for key in changed:
+                    entry = after.get(key)
+                    self._emit_entry(user, key, entry, before.get(key))
+                    if failed is None and entry is not None and entry.state in ERROR_STATES:
+                        failed = entry
+                self._audit_user_change(user, failed)
             per_sku_now: dict[str, int] = {}
             for entry in after.values():
                 if entry.state in APPLIED_STATES:
@@ -346,8 +364,20 @@ class EventContext:
     def _emit_entry(self, user: User, key: EntryKey, entry: Entry | None, before: EntryView | None) -> None:
         catalog = self.tenant.catalog
         sku_id, group_id = key
-        if entry is not None and (before is None or (entry.state, entry.error, entry.disabled) != before[:3]):
-            entry.last_updated = self.time
+        state: str | None = None  # the entry was withdrawn
+        error: str | None = None
+        disabled_plans: list[str] = []
+        detail: dict[str, Any] | None = None
+        last_updated = self.time
+        if entry is not None:
+            if before is None or (entry.state, entry.error, entry.disabled) != before[:3]:
+                entry.last_updated = self.time
+            state, error, disabled_plans = (
+                entry.state,
+                self.error_code(entry.error),
+                list(catalog.plan_ids_of(entry.disabled)),
+            )
+            detail, last_updated = entry.detail, entry.last_updated
         self.emit(
             "LicenseAssignmentStateChanged",
             {
@@ -355,21 +385,23 @@ class EventContext:
                 "skuId": sku_id,
                 "skuPartNumber": catalog.skus[sku_id].part_number,
                 "assignedByGroup": group_id,
-                "state": entry.state if entry else None,
-                "error": self.error_code(entry.error) if entry else None,
-                "disabledPlans": list(catalog.plan_ids_of(entry.disabled)) if entry else [],
-                "errorDetail": entry.detail if entry else None,
-                "lastUpdatedDateTime": entry.last_updated if entry else self.time,
+                "state": state,
+                "error": error,
+                "disabledPlans": disabled_plans,
+                "errorDetail": detail,
+                "lastUpdatedDateTime": last_updated,
                 "previousState": before[0] if before else None,
                 "previousError": self.error_code(before[1]) if before else None,
                 "previousDisabledPlans": list(catalog.plan_ids_of(before[2])) if before else [],
             },
         )
 
-    def _audit_user_change(self, user: User, entries: list[Entry]) -> None:
+    def _audit_user_change(self, user: User, failed: Entry | None) -> None:
         """The product's `Change user license` audit record: failure with the message if an entry failed."""
-        failed = next((e for e in entries if e.state in ERROR_STATES), None)
-        message = (failed.detail or {}).get("message", failed.error) if failed else None
+        if failed is not None:
+            result = f"failure: {(failed.detail or {}).get('message', failed.error)}"
+        else:
+            result = "success"
         self.emit(
             "AuditRecorded",
             {
@@ -377,7 +409,7 @@ class EventContext:
                 "actor": self.user_change_actor,
                 "category": "UserManagement",
                 "targetId": user.user_id,
-                "result": f"failure: {message}" if failed else "success",
+                "result": result,
             },
         )
 
@@ -387,7 +419,10 @@ class EventContext:
         self.flush_users()
         tenant = self.tenant
         catalog = tenant.catalog
-        for sku_id in sorted(self._usage, key=lambda s: catalog.skus[s].part_number):
+        usage = self._usage
+        if len(usage) > 1:
+            usage = dict.fromkeys(sorted(usage, key=lambda s: catalog.skus[s].part_number))
+        for sku_id in usage:
             self.emit("ProductUsageChanged", product_usage(tenant, sku_id))
         for group_id, had_errors in self._group_flags.items():
             group = tenant.groups.get(group_id)

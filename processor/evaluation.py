@@ -273,10 +273,15 @@ def _add_bundles(ctx: EventContext, user: User, catalog: Catalog, sources: list[
                 ctx.set_entry(user, (sku_id, group_id), ACTIVE, disabled, detail=note)
             applied |= bundle_plans
             continue
-        failed_codes = {sku_id: code for sku_id, (code, _) in failures.items()}
+        sibling_failure: Failure | None = None  # what a SKU that passed fails with: its siblings' failures
         for sku_id, disabled in bundle:
-            code, detail = failures.get(sku_id) or (OTHER, other_detail(catalog, failed_codes))
-            ctx.set_entry(user, (sku_id, group_id), ERROR, disabled, code, detail)
+            failure = failures.get(sku_id)
+            if failure is None:
+                if sibling_failure is None:
+                    failed_codes = {failed_sku: code for failed_sku, (code, _) in failures.items()}
+                    sibling_failure = OTHER, other_detail(catalog, failed_codes)
+                failure = sibling_failure
+            ctx.set_entry(user, (sku_id, group_id), ERROR, disabled, failure[0], failure[1])
 
 
 def group_pass(ctx: EventContext, group: Group) -> None:

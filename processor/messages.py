@@ -2,6 +2,10 @@
 
 Every error is data: a code, a structured detail naming the plans, addresses or SKUs involved, the message the
 product would show, and a one-line fix an administrator can act on.
+
+The details that depend on the catalogue alone are memoised in it (a retry that fails again, or a group pass where
+every member lacks the same seat, asks for the same detail thousands of times), so one detail dict may be shared by
+many entries and output events: details are never mutated.
 """
 
 from __future__ import annotations
@@ -30,7 +34,20 @@ def sku_ref(catalog: Catalog, sku_id: str) -> dict[str, str]:
     return {"skuId": sku_id, "skuPartNumber": catalog.sku(sku_id).part_number}
 
 
+def _memoised(catalog: Catalog, key: tuple[Any, ...]) -> dict[str, Any] | None:
+    detail: dict[str, Any] | None = catalog.memo.get(key)
+    return detail
+
+
 def count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, Any]:
+    key = ("count", sku_id, *adding)
+    detail = _memoised(catalog, key)
+    if detail is None:
+        detail = catalog.memo[key] = _count_detail(catalog, sku_id, adding)
+    return detail
+
+
+def _count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, Any]:
     part = catalog.sku(sku_id).part_number
     names = ", ".join(catalog.sku(s).part_number for s in adding)
     return {
@@ -45,6 +62,14 @@ def count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, 
 
 
 def exclusive_detail(catalog: Catalog, pairs: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    key = ("exclusive", *pairs)
+    detail = _memoised(catalog, key)
+    if detail is None:
+        detail = catalog.memo[key] = _exclusive_detail(catalog, pairs)
+    return detail
+
+
+def _exclusive_detail(catalog: Catalog, pairs: Sequence[tuple[int, int]]) -> dict[str, Any]:
     first_new, first_old = pairs[0]
     return {
         "reason": "; ".join(f"{catalog.plan_name(a)} clashes with {catalog.plan_name(b)}" for a, b in pairs),
@@ -62,6 +87,14 @@ def exclusive_detail(catalog: Catalog, pairs: Sequence[tuple[int, int]]) -> dict
 
 
 def dependency_detail(catalog: Catalog, missing: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    key = ("dependency", *missing)
+    detail = _memoised(catalog, key)
+    if detail is None:
+        detail = catalog.memo[key] = _dependency_detail(catalog, missing)
+    return detail
+
+
+def _dependency_detail(catalog: Catalog, missing: Sequence[tuple[int, int]]) -> dict[str, Any]:
     dependent, need = missing[0]
     needed = ", ".join(f"[{catalog.plan_id(b)}]" for b in bits(need))
     return {
@@ -83,6 +116,14 @@ def dependency_detail(catalog: Catalog, missing: Sequence[tuple[int, int]]) -> d
 
 
 def location_detail(catalog: Catalog, blocked: int, location: str | None, source: str) -> dict[str, Any]:
+    key = ("location", blocked, location, source)
+    detail = _memoised(catalog, key)
+    if detail is None:
+        detail = catalog.memo[key] = _location_detail(catalog, blocked, location, source)
+    return detail
+
+
+def _location_detail(catalog: Catalog, blocked: int, location: str | None, source: str) -> dict[str, Any]:
     names = ", ".join(catalog.plan_name(b) for b in bits(blocked))
     where = location or "(none)"
     return {
@@ -121,6 +162,14 @@ def uniqueness_detail(shared: list[tuple[str, list[str]]]) -> dict[str, Any]:
 
 
 def other_detail(catalog: Catalog, failed: dict[str, str]) -> dict[str, Any]:
+    key = ("other", *failed.items())
+    detail = _memoised(catalog, key)
+    if detail is None:
+        detail = catalog.memo[key] = _other_detail(catalog, failed)
+    return detail
+
+
+def _other_detail(catalog: Catalog, failed: dict[str, str]) -> dict[str, Any]:
     causes = [{**sku_ref(catalog, s), "error": code} for s, code in failed.items()]
     names = ", ".join(f"{c['skuPartNumber']} ({c['error']})" for c in causes)
     return {
