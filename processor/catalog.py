@@ -53,6 +53,10 @@ class Catalog:
     # Answers of the plan rules by their mask arguments: a tenant has few distinct plan sets, and a group pass
     # asks the same questions for every member. Never shared between catalogues (with_plan starts a new one).
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
+    # Sorted plan ids per mask (every output names plans this way); init=False: `replace` starts a new one.
+    ids_memo: dict[int, tuple[str, ...]] = field(
+        default_factory=dict, init=False, hash=False, compare=False, repr=False
+    )
 
     # ---- lookups -------------------------------------------------------------------------------------------
 
@@ -76,9 +80,9 @@ class Catalog:
 
     def plan_ids_of(self, mask: int) -> tuple[str, ...]:
         """Sorted servicePlanIds of a mask (the contract's sorted `disabledPlans`)."""
-        ids = self.memo.get(("ids", mask))
+        ids = self.ids_memo.get(mask)
         if ids is None:
-            ids = self.memo["ids", mask] = tuple(sorted(self.plan_ids[b] for b in bits(mask)))
+            ids = self.ids_memo[mask] = tuple(sorted(self.plan_ids[b] for b in bits(mask)))
         return ids
 
     def describe(self, bit: int) -> str:

@@ -101,13 +101,6 @@ def _licenses(catalog: Catalog, per_sku: dict[str, int]) -> LicensesView:
     return tuple(rows)
 
 
-def _union(per_sku: dict[str, int]) -> int:
-    enabled = 0
-    for plans in per_sku.values():
-        enabled |= plans
-    return enabled
-
-
 def license_list(catalog: Catalog, licenses: dict[str, int]) -> list[dict[str, Any]]:
     """A group's `assignedLicenses` on the wire, in assignment order."""
     return [
@@ -330,16 +323,24 @@ class EventContext:
                         failed = entry
                 self._audit_user_change(user, failed)
             per_sku_now: dict[str, int] = {}
+            enabled_now = 0
             for entry in after.values():
                 if entry.state in APPLIED_STATES:
                     sku_id = entry.sku_id
-                    per_sku_now[sku_id] = per_sku_now.get(sku_id, 0) | (skus[sku_id].plans & ~entry.disabled)
+                    plans = skus[sku_id].plans & ~entry.disabled
+                    per_sku_now[sku_id] = per_sku_now.get(sku_id, 0) | plans
+                    enabled_now |= plans
             per_sku_before: dict[str, int] = {}
+            enabled_before = 0
             for (sku_id, _), (state, _, disabled, _) in before.items():
                 if state in APPLIED_STATES:
-                    per_sku_before[sku_id] = per_sku_before.get(sku_id, 0) | (skus[sku_id].plans & ~disabled)
-            enabled_now = 0 if user.soft_deleted else _union(per_sku_now)  # deleted: all Suspended
-            enabled_before = 0 if was_deleted else _union(per_sku_before)
+                    plans = skus[sku_id].plans & ~disabled
+                    per_sku_before[sku_id] = per_sku_before.get(sku_id, 0) | plans
+                    enabled_before |= plans
+            if user.soft_deleted:
+                enabled_now = 0  # deleted: all Suspended
+            if was_deleted:
+                enabled_before = 0
             if not changed and enabled_now == enabled_before:
                 continue
             user.suspended = (user.suspended | (enabled_before & ~enabled_now)) & ~enabled_now

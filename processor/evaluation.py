@@ -74,12 +74,30 @@ def evaluate_user(ctx: EventContext, user: User, revalidate: bool = True) -> Non
         for key, entry in user.entries.items():
             if key[1] is None:
                 desired[key] = entry.requested
-        touched = _withdraw_and_narrow(ctx, user, desired)
-        touched |= _widen(ctx, user, desired, touched)
-        if revalidate:
-            _revalidate(ctx, user, touched)
+        if not _settled(tenant.catalog, user, desired):
+            touched = _withdraw_and_narrow(ctx, user, desired)
+            touched |= _widen(ctx, user, desired, touched)
+            if revalidate:
+                _revalidate(ctx, user, touched)
     if sources:
         _add_bundles(ctx, user, tenant.catalog, sources)
+
+
+def _settled(catalog: Catalog, user: User, desired: dict[EntryKey, int]) -> bool:
+    """Whether phases 1, 2 and 2b have nothing to do (the common case: a membership change elsewhere).
+
+    So when every entry has exactly the plans its source wants (nothing to withdraw, narrow or widen) and every
+    applied entry is Active with no location-restricted plan enabled (nothing for the revalidation to flag or clear).
+    """
+    skus = catalog.skus
+    restricted = catalog.restricted
+    for key, entry in user.entries.items():
+        if desired.get(key) != entry.disabled:
+            return False
+        state = entry.state
+        if state in APPLIED_STATES and (state != ACTIVE or skus[entry.sku_id].plans & ~entry.disabled & restricted):
+            return False
+    return True
 
 
 def _withdraw_and_narrow(ctx: EventContext, user: User, desired: dict[EntryKey, int]) -> set[EntryKey]:
@@ -220,6 +238,7 @@ def _add_bundles(ctx: EventContext, user: User, catalog: Catalog, sources: list[
     tenant = ctx.tenant
     ruleset = catalog.rulesets[tenant.ruleset]
     skus = catalog.skus
+    mailbox = catalog.mailbox
     entries = user.entries
     applied: int | None = None  # the user's enabled plans, once a bundle needs them
     # Neither depends on the entries, so both hold for every bundle of this evaluation.
@@ -246,11 +265,11 @@ def _add_bundles(ctx: EventContext, user: User, catalog: Catalog, sources: list[
             plans = skus[sku_id].plans & ~disabled
             failure: Failure | None = None
             blocked = blocked_plans(catalog, plans, location)
-            if not blocked and plans & catalog.mailbox and shared is None:
+            if not blocked and plans & mailbox and shared is None:
                 shared = shared_addresses(tenant, user)
             if blocked:
                 failure = LOCATION, location_detail(catalog, blocked, location, location_source)
-            elif plans & catalog.mailbox and shared:
+            elif plans & mailbox and shared:
                 failure = UNIQUENESS, uniqueness_detail(shared)
                 skip_silently = skip_silently or tenant.settings.proxy_conflict_mode == "silentSkip"
             elif pairs := clashing_pairs(ruleset, plans, applied | earlier):

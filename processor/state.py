@@ -156,8 +156,8 @@ class TenantState:
 
     def available(self, sku_id: str) -> int:
         sub = self.subscriptions.get(sku_id)
-        capacity = sub.capacity if sub else 0
-        return max(0, capacity - self.consumed.get(sku_id, 0))
+        available = (sub.enabled + sub.warning if sub else 0) - self.consumed.get(sku_id, 0)  # capacity - consumed
+        return available if available > 0 else 0
 
     def user(self, user_id: str) -> User:
         """The user, created implicitly with defaults if never seen (CONTRACT §2)."""

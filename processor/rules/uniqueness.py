@@ -34,9 +34,14 @@ def index_addresses(tenant: TenantState, user: User, addresses: tuple[str, ...])
             if not holders:
                 del tenant.proxy_holders[key]
     user.proxy_addresses = addresses
+    proxy_holders = tenant.proxy_holders
     for address in addresses:
-        holders = tenant.proxy_holders.setdefault(address_key(address), set())
-        affected |= holders
-        holders.add(user.user_id)
+        key = address_key(address)
+        holders = proxy_holders.get(key)
+        if holders is None:
+            proxy_holders[key] = {user.user_id}
+        else:
+            affected |= holders
+            holders.add(user.user_id)
     affected.discard(user.user_id)
     return affected
