@@ -147,9 +147,23 @@ class EventContext:
     # ---- output ------------------------------------------------------------------------------------------
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
-        data["causedBy"] = self.cause
+        cause = self.cause
+        data["causedBy"] = cause
         outputs = self.outputs
-        outputs.append(output_event(self.cause, len(outputs), event_type, self.time, self.tenant.tenant_id, data))
+        # output_event's envelope spelled out (this runs for every output); decode_outputs rebuilds stored outputs
+        # with output_event, so the two must agree (tests/test_core_speed_equivalence.py).
+        outputs.append(
+            {
+                "specversion": "1.0",
+                "id": f"{cause}#{len(outputs)}",
+                "source": PROCESSOR_SOURCE,
+                "type": event_type,
+                "time": self.time,
+                "tenant": self.tenant.tenant_id,
+                "datacontenttype": "application/json",
+                "data": data,
+            }
+        )
 
     def error_code(self, code: str) -> str:
         if code == OTHER and self.tenant.settings.error_enum_spelling == "Others":
@@ -192,18 +206,22 @@ class EventContext:
         appliedness_changes = (entry is not None and entry.state in APPLIED_STATES) != (state in APPLIED_STATES)
         was_held = appliedness_changes and self.holds(user, sku_id)
         if entry is None:
-            entry = user.entries[key] = Entry(sku_id, group_id, disabled, state)
+            first_error_at = self.time if state in ERROR_STATES else None
+            requested_mask = 0 if requested is None else requested
+            entry = Entry(sku_id, group_id, disabled, state, error, detail, "", requested_mask, first_error_at)
+            user.entries[key] = entry
             if sku_id not in self.tenant.known_skus:
                 self.tenant.known_skus[sku_id] = None
                 self._usage[sku_id] = None
-        if state in ERROR_STATES:
-            if entry.first_error_at is None or entry.state not in ERROR_STATES:
-                entry.first_error_at = self.time
         else:
-            entry.first_error_at = None
-        entry.state, entry.error, entry.disabled, entry.detail = state, error, disabled, detail
-        if requested is not None:
-            entry.requested = requested
+            if state in ERROR_STATES:
+                if entry.first_error_at is None or entry.state not in ERROR_STATES:
+                    entry.first_error_at = self.time
+            else:
+                entry.first_error_at = None
+            entry.state, entry.error, entry.disabled, entry.detail = state, error, disabled, detail
+            if requested is not None:
+                entry.requested = requested
         self._reindex(user, key, entry)
         if appliedness_changes:
             self._recount(user, sku_id, was_held)
