@@ -335,8 +335,8 @@ def _member_added(ctx: EventContext, event: ev.GroupMemberAdded) -> None:
         _group(ctx, data.memberId)
         group.nested.setdefault(data.memberId, tenant.seq)  # nested members are never licensed (SPEC §1.6)
         return
-    user_id = data.memberId
-    user = tenant.users.get(user_id) or _user(ctx, user_id)
+    user = tenant.users.get(data.memberId) or _user(ctx, data.memberId)
+    user_id = user.user_id  # the user's own string as the key: the event's copy is not kept alive (memory)
     members = group.members
     if user_id in members:
         return
