@@ -85,6 +85,10 @@ class Catalog:
             ids = self.ids_memo[mask] = tuple(sorted(self.plan_ids[b] for b in bits(mask)))
         return ids
 
+    def plan_id_list(self, mask: int) -> list[str]:
+        """plan_ids_of as a fresh list, the form outputs carry (most masks are 0: no plan disabled)."""
+        return list(self.plan_ids_of(mask)) if mask else []
+
     def describe(self, bit: int) -> str:
         return f"{self.plan_names[bit]} ({self.plan_ids[bit]})"
 

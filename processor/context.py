@@ -107,7 +107,7 @@ def license_list(catalog: Catalog, licenses: dict[str, int]) -> list[dict[str, A
         {
             "skuId": sku_id,
             "skuPartNumber": catalog.skus[sku_id].part_number,
-            "disabledPlans": list(catalog.plan_ids_of(disabled)),
+            "disabledPlans": catalog.plan_id_list(disabled),
         }
         for sku_id, disabled in licenses.items()
     ]
@@ -371,11 +371,11 @@ class EventContext:
                             {
                                 "skuId": sku_id,
                                 "skuPartNumber": skus[sku_id].part_number,
-                                "disabledPlans": list(catalog.plan_ids_of(disabled)),
+                                "disabledPlans": catalog.plan_id_list(disabled),
                             }
                             for sku_id, disabled in _licenses(catalog, per_sku_now)
                         ],
-                        "suspendedPlans": list(catalog.plan_ids_of(user.suspended)),
+                        "suspendedPlans": catalog.plan_id_list(user.suspended),
                     },
                 )
         self._users.clear()
@@ -394,7 +394,7 @@ class EventContext:
             state, error, disabled_plans = (
                 entry.state,
                 self.error_code(entry.error),
-                list(catalog.plan_ids_of(entry.disabled)),
+                catalog.plan_id_list(entry.disabled),
             )
             detail, last_updated = entry.detail, entry.last_updated
         self.emit(
@@ -411,7 +411,7 @@ class EventContext:
                 "lastUpdatedDateTime": last_updated,
                 "previousState": before[0] if before else None,
                 "previousError": self.error_code(before[1]) if before else None,
-                "previousDisabledPlans": list(catalog.plan_ids_of(before[2])) if before else [],
+                "previousDisabledPlans": catalog.plan_id_list(before[2]) if before else [],
             },
         )
 
@@ -470,6 +470,6 @@ def product_usage(tenant: TenantState, sku_id: str) -> dict[str, Any]:
         "capabilityStatus": sub.capability_status if sub else "Enabled",
         "prepaidUnits": {"enabled": enabled, "warning": warning, "suspended": suspended, "lockedOut": locked_out},
         "consumedUnits": consumed,
-        "availableUnits": tenant.available(sku_id),
+        "availableUnits": max(0, enabled + warning - consumed),  # tenant.available(sku_id)
         "overAssigned": consumed > enabled + warning,
     }
