@@ -11,6 +11,7 @@ frozen out of its reach after every batch; the event and decisions logs are comp
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import pickle
@@ -23,7 +24,9 @@ from pathlib import Path
 
 from events import ParseError, parse_event
 from events.inputs import InputEvent
+from processor import catalog as catalog_module
 from processor import eventlog
+from processor import state as state_module
 from processor.context import decode_outputs, encode_output, encode_outputs
 from processor.decide import STALE, decide, new_tenant
 from processor.state import TenantState
@@ -55,6 +58,22 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 """
 )
+
+
+def _state_format() -> bytes:
+    """A fingerprint of the layout of the pickled tenant state: every dataclass of the state and the catalogue,
+    with its fields. A snapshot written under another layout is not unpickled (its objects would lack fields or
+    carry stale ones): the tenant is rebuilt from the log instead."""
+    layout = sorted(
+        (module.__name__, cls.__qualname__, tuple(f.name for f in dataclasses.fields(cls)))
+        for module in (state_module, catalog_module)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__
+    )
+    return hashlib.sha256(repr(layout).encode()).digest()[:16]
+
+
+STATE_FORMAT = _state_format()  # heads every snapshot blob
 
 
 @dataclass(slots=True)
@@ -245,7 +264,10 @@ class EmbeddedRuntime:
         if state is not None:
             return state
         row = self.conn.execute("SELECT event_seq, state FROM snapshots WHERE tenant = ?", (tenant_id,)).fetchone()
-        state, covered = (pickle.loads(row[1]), row[0]) if row else (new_tenant(tenant_id), 0)
+        if row and row[1][: len(STATE_FORMAT)] == STATE_FORMAT:
+            state, covered = pickle.loads(row[1][len(STATE_FORMAT) :]), row[0]
+        else:  # none yet, or written by a version with another state layout: the log has everything
+            state, covered = new_tenant(tenant_id), 0
         self._snapshotted[tenant_id] = covered
         for seq, raw in eventlog.lines(self.conn, after=covered):
             event = parse_event(raw)
@@ -264,7 +286,7 @@ class EmbeddedRuntime:
             behind = covered - self._snapshotted.get(tenant_id, 0)
             due = behind >= SNAPSHOT_EVERY and behind >= SNAPSHOT_PER_ENTITY * (len(state.users) + len(state.groups))
             if force or due:
-                rows.append((tenant_id, covered, pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+                rows.append((tenant_id, covered, STATE_FORMAT + pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
                 self._snapshotted[tenant_id] = covered
         self.conn.executemany("INSERT OR REPLACE INTO snapshots (tenant, event_seq, state) VALUES (?, ?, ?)", rows)
 
