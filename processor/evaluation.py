@@ -276,7 +276,7 @@ def _add_bundles(ctx: EventContext, user: User, catalog: Catalog, sources: list[
                 failure = EXCLUSIVE, exclusive_detail(catalog, pairs)
             elif missing := unmet(catalog, plans, applied | bundle_plans):
                 failure = DEPENDENCY, dependency_detail(catalog, missing)
-            elif not ctx.holds(user, sku_id) and tenant.available(sku_id) < 1:
+            elif tenant.available(sku_id) < 1 and not ctx.holds(user, sku_id):  # the cheaper test first
                 # Bundle SKUs are distinct, so no earlier SKU of the bundle can hold this seat tentatively.
                 failure = COUNT, count_detail(catalog, sku_id, [s for s, _ in bundle])
             earlier |= plans
