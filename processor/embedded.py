@@ -100,8 +100,10 @@ def open_database(path: str | Path, create: bool = True) -> sqlite3.Connection:
     # Read-model upserts hit random keys of large tables: a page cache that holds them avoids re-reading pages.
     conn.execute("PRAGMA cache_size = -262144")
     conn.execute("PRAGMA mmap_size = 1073741824")
-    # Checkpoint every ~400 MB of WAL instead of 4 MB: pages rewritten by consecutive batches are copied once.
-    conn.execute("PRAGMA wal_autocheckpoint = 100000")
+    # Checkpoint every ~100 MB of WAL instead of 4 MB: pages rewritten by consecutive batches are copied once. Not
+    # more: every page read that misses the cache searches the WAL index, which costs more the longer the WAL is
+    # (a 1,000,000-user tenant decided ~8 % slower behind a 170 MB WAL than behind a fresh one).
+    conn.execute("PRAGMA wal_autocheckpoint = 25000")
     conn.execute("PRAGMA journal_size_limit = 67108864")  # but give the space back after a checkpoint
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     conn.executescript(SCHEMA)
