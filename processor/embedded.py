@@ -33,7 +33,10 @@ from processor.state import TenantState
 from projections.store import ProjectionStore
 
 STREAM = "embedded"
-BATCH = 50_000  # events per transaction: fewer commits rewrite the same read-model pages fewer times
+# Events per transaction. Read-model rows of a batch land on pages all over their tables, and a commit writes
+# every dirtied page to the WAL: fewer commits write them fewer times (200,000: 1,000,000 events ingest ~10 % faster
+# than with 50,000; 500,000 gains nothing more). A crash loses the batch under way, which re-ingesting restores.
+BATCH = 200_000
 # A tenant's snapshot is renewed once it is SNAPSHOT_EVERY events behind and that many events are at least
 # SNAPSHOT_PER_ENTITY times its users and groups: pickling is O(tenant size), so this bounds its cost per event
 # (a restart replays at most max(SNAPSHOT_EVERY, SNAPSHOT_PER_ENTITY x size) events).
