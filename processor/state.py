@@ -168,7 +168,8 @@ class TenantState:
     groups: dict[str, Group] = field(default_factory=dict)
     proxy_holders: dict[str, set[str]] = field(default_factory=dict)  # address (lower-case) -> user ids
     versions: dict[tuple[str, ...], int] = field(default_factory=dict)  # last applied `version` per key
-    count_waiters: dict[str, dict[EntryKey | tuple[str, str | None, str], None]] = field(default_factory=dict)
+    # SKU -> (user id, group id or None) of the users in CountViolation for it, oldest first (an ordered set)
+    count_waiters: dict[str, dict[tuple[str, str | None], None]] = field(default_factory=dict)
     seq: int = 0  # events applied to this tenant: the logical clock of membership order
 
     @property
