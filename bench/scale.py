@@ -2,7 +2,9 @@
 
 Each tenant is first loaded (its users created, not timed), then the same 100,000-event mix is ingested and timed;
 each size runs in a process of its own, so no size inherits the heap, the frozen objects or the open database of
-another (in one process, the 1,000,000-user rate measured 8-15 % lower when it came after the two smaller sizes);
+another (in one process, the 1,000,000-user rate measured 8-15 % lower when it came after the two smaller sizes).
+A timed mix lasts 2-3 s, and single runs on the project VM spread by up to ±10 %: each size is measured `--repeat`
+times (rounds over all sizes, so drift of the machine falls on every size alike) and its median rate is reported;
 `flatness` = rate at the largest tenant / rate at the smallest (1.0 = per-event cost independent of tenant size).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -71,11 +74,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    rates = {size: _in_own_process(size, args.events) for size in sizes}
+    runs: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(args.repeat):
+        for size in sizes:
+            runs[size].append(_in_own_process(size, args.events))
+    rates = {size: statistics.median(rates) for size, rates in runs.items()}
     figures: dict[str, object] = {f"events_per_s_{size}": round(rate) for size, rate in rates.items()}
     figures["flatness"] = round(rates[sizes[-1]] / rates[sizes[0]], 3)
+    figures.update({f"runs_{size}": [round(rate) for rate in rates] for size, rates in runs.items()})
     report("scale", figures)
 
 
