@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import resource
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.workload import Workload
 
-OUT = Path(__file__).resolve().parent / "out"
+T = TypeVar("T")
+
+# Workload files and databases; BENCH_OUT moves them (the smoke test runs the programs in a temporary directory).
+OUT = Path(os.environ.get("BENCH_OUT") or Path(__file__).resolve().parent / "out")
 
 
 def workload_file(users: int, groups: int, events: int, seed: int = 1) -> Path:
@@ -42,6 +49,12 @@ def floor_rate(path: Path) -> float:
             json.loads(line)
             count += 1
     return count / (time.perf_counter() - started)
+
+
+def in_own_process(function: Callable[..., T], *args: object) -> T:
+    """Run one measurement in a fresh interpreter: it inherits no heap, frozen objects or open database of another."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 def peak_rss_bytes() -> int:

@@ -1,12 +1,18 @@
-"""`group_pass`: a licence assigned to a 100,000-member group, decided and projected (one event, timed)."""
+"""`group_pass`: a licence assigned to a 100,000-member group, decided and projected (one event, timed).
+
+A pass lasts ~3 s and single runs on the project VM spread by up to ±15 % (page faults on fresh memory, the VM's
+neighbours): the pass is measured `--repeat` times, each in a process of its own on a fresh database, and the median
+is reported with every run.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 
-from bench.common import fresh_db, report
+from bench.common import fresh_db, in_own_process, report
 from processor.embedded import EmbeddedRuntime, open_database
 
 
@@ -23,11 +29,7 @@ def _line(n: int, event_type: str, data: dict[str, object]) -> tuple[str, bytes]
     return f"line {n}", json.dumps(event).encode()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--members", type=int, default=100_000)
-    args = parser.parse_args()
-    members = args.members
+def pass_seconds(members: int) -> float:
     runtime = EmbeddedRuntime(open_database(fresh_db("group_pass.db")))
     setup = [
         _line(0, "TenantConfigured", {"countryLetterCode": "US"}),
@@ -48,7 +50,18 @@ def main() -> None:
         "SELECT count(*) FROM license_assignments WHERE state = 'Active' AND source = 'all-staff'"
     ).fetchone()[0]
     assert summary.accepted == 1 and active == members, (summary, active)
-    report("group_pass", {"members": members, "seconds": round(seconds, 3), "users_per_s": round(members / seconds)})
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    runs = [in_own_process(pass_seconds, args.members) for _ in range(args.repeat)]
+    seconds = statistics.median(runs)
+    figures = {"members": args.members, "seconds": round(seconds, 3), "users_per_s": round(args.members / seconds)}
+    report("group_pass", {**figures, "runs": [round(run, 3) for run in runs]})
 
 
 if __name__ == "__main__":

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import statistics
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench.common import OUT, fresh_db, report
+from bench.common import OUT, fresh_db, in_own_process, report
 from bench.workload import Workload
 from processor.embedded import EmbeddedRuntime, open_database
 
@@ -65,11 +63,6 @@ def rate_at(users: int, events: int) -> float:
     return summary.accepted / (time.perf_counter() - started)
 
 
-def _in_own_process(users: int, events: int) -> float:
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(rate_at, users, events).result()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -80,7 +73,7 @@ def main() -> None:
     runs: dict[int, list[float]] = {size: [] for size in sizes}
     for _ in range(args.repeat):
         for size in sizes:
-            runs[size].append(_in_own_process(size, args.events))
+            runs[size].append(in_own_process(rate_at, size, args.events))
     rates = {size: statistics.median(rates) for size, rates in runs.items()}
     figures: dict[str, object] = {f"events_per_s_{size}": round(rate) for size, rate in rates.items()}
     figures["flatness"] = round(rates[sizes[-1]] / rates[sizes[0]], 3)
