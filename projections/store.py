@@ -51,6 +51,14 @@ class ProjectionStore:
             "ON license_assignments (tenant, state) WHERE state != 'Active'"
         )
         for model in self.models:
+            for view, select in model.views.items():
+                kind = self.conn.execute("SELECT type FROM sqlite_master WHERE name = ?", (view,)).fetchone()
+                if kind == ("table",):  # a table of an older layout: its rows are in the view's source
+                    self.conn.execute(f"DROP TABLE {view}")
+                self.conn.execute(f"CREATE VIEW IF NOT EXISTS {view} AS {select}")
+            for index in model.indexes:
+                self.conn.execute(index)
+        for model in self.models:
             for stream, position in self.conn.execute(
                 f"SELECT stream, position FROM {POSITIONS} WHERE model = ?", (model.name,)
             ):

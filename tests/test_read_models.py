@@ -1,0 +1,86 @@
+"""The group_member_errors view: the group-sourced licence assignments in error, with their error detail, exactly as
+the decisions log tells them; and a database of the older layout (a table of its own) opens with the view."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from processor.embedded import EmbeddedRuntime, decision_rows, open_database
+from projections.store import ProjectionStore
+from tests.test_cli import event, tenant_events
+
+COLUMNS = "group_id, user_id, sku_id, sku_part_number, state, error, reason, message, suggested_fix, since"
+
+
+def _ingest(db: Path, events: list[dict[str, Any]]) -> sqlite3.Connection:
+    runtime = EmbeddedRuntime(open_database(db))
+    runtime.ingest((f"line {n}", json.dumps(e).encode()) for n, e in enumerate(events))
+    return runtime.conn
+
+
+def _from_decisions(conn: sqlite3.Connection) -> set[tuple[Any, ...]]:
+    """The last state of every group-sourced assignment according to the output events, those in error."""
+    last: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for _, _, raw in decision_rows(conn):
+        output = json.loads(raw)
+        d = output["data"]
+        if output["type"] == "LicenseAssignmentStateChanged" and d["assignedByGroup"]:
+            last[(d["assignedByGroup"], d["userId"], d["skuId"])] = d
+    rows = set()
+    for (group_id, user_id, sku_id), d in last.items():
+        if d["state"] in ("Error", "ActiveWithError"):
+            detail = d["errorDetail"] or {}
+            reason, message, fix = detail.get("reason"), detail.get("message"), detail.get("suggestedFix")
+            rows.add(
+                (group_id, user_id, sku_id, d["skuPartNumber"], d["state"], d["error"], reason, message, fix,
+                 d["lastUpdatedDateTime"])
+            )  # fmt: skip
+    return rows
+
+
+def _view(conn: sqlite3.Connection) -> set[tuple[Any, ...]]:
+    return set(conn.execute(f"SELECT {COLUMNS} FROM group_member_errors WHERE tenant = 'contoso'"))
+
+
+def test_members_in_error_match_the_decisions_and_leave_when_fixed(tmp_path: Path) -> None:
+    conn = _ingest(tmp_path / "t.db", tenant_events())
+    rows = _view(conn)
+    assert {(r[0], r[1], r[5]) for r in rows} == {
+        ("G_ZETA", "u1", "CountViolation"),
+        ("G_ZETA", "u3", "CountViolation"),
+    }
+    assert all(r[6] and r[7] and r[8] for r in rows), rows  # reason, message and suggested fix are there
+    assert rows == _from_decisions(conn)
+    conn.close()
+
+    fix = [
+        *tenant_events(),
+        event("e-30", 30, "SubscriptionChanged", skuId="ENTERPRISEPACK", prepaidUnits={"enabled": 10}),
+        event("e-31", 31, "LicenseReprocessRequested", userId="u1"),
+        event("e-32", 32, "LicenseReprocessRequested", userId="u3"),
+    ]
+    conn = _ingest(tmp_path / "t.db", fix)  # the first events are duplicates now
+    assert _view(conn) == _from_decisions(conn) == set()
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM group_member_errors WHERE tenant = 'contoso' AND group_id = 'G_ZETA'"
+    ).fetchall()
+    assert "license_assignments_group_errors" in str(plan), plan
+
+
+def test_a_database_with_the_table_of_the_older_layout_opens_with_the_view(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    conn = _ingest(db, tenant_events())
+    expected = _view(conn)
+    conn.execute("DROP VIEW group_member_errors")
+    conn.execute(f"CREATE TABLE group_member_errors (tenant TEXT, {COLUMNS})")
+    conn.execute("INSERT INTO group_member_errors (tenant, group_id, user_id) VALUES ('contoso', 'G_OLD', 'u9')")
+    conn.close()
+
+    conn = open_database(db)
+    ProjectionStore(conn)
+    kind = conn.execute("SELECT type FROM sqlite_master WHERE name = 'group_member_errors'").fetchone()
+    assert kind == ("view",)
+    assert _view(conn) == expected
