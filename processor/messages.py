@@ -10,7 +10,7 @@ many entries and output events: details are never mutated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from processor.catalog import Catalog, bits
@@ -34,17 +34,18 @@ def sku_ref(catalog: Catalog, sku_id: str) -> dict[str, str]:
     return {"skuId": sku_id, "skuPartNumber": catalog.sku(sku_id).part_number}
 
 
-def _memoised(catalog: Catalog, key: tuple[Any, ...]) -> dict[str, Any] | None:
+def _memoised(
+    catalog: Catalog, key: tuple[Any, ...], build: Callable[..., dict[str, Any]], *args: Any
+) -> dict[str, Any]:
+    """The detail built once per catalogue and key: the same problem on thousands of users shares one dict."""
     detail: dict[str, Any] | None = catalog.memo.get(key)
+    if detail is None:
+        detail = catalog.memo[key] = build(catalog, *args)
     return detail
 
 
 def count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, Any]:
-    key = ("count", sku_id, *adding)
-    detail = _memoised(catalog, key)
-    if detail is None:
-        detail = catalog.memo[key] = _count_detail(catalog, sku_id, adding)
-    return detail
+    return _memoised(catalog, ("count", sku_id, *adding), _count_detail, sku_id, adding)
 
 
 def _count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, Any]:
@@ -62,11 +63,7 @@ def _count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str,
 
 
 def exclusive_detail(catalog: Catalog, pairs: Sequence[tuple[int, int]]) -> dict[str, Any]:
-    key = ("exclusive", *pairs)
-    detail = _memoised(catalog, key)
-    if detail is None:
-        detail = catalog.memo[key] = _exclusive_detail(catalog, pairs)
-    return detail
+    return _memoised(catalog, ("exclusive", *pairs), _exclusive_detail, pairs)
 
 
 def _exclusive_detail(catalog: Catalog, pairs: Sequence[tuple[int, int]]) -> dict[str, Any]:
@@ -87,11 +84,7 @@ def _exclusive_detail(catalog: Catalog, pairs: Sequence[tuple[int, int]]) -> dic
 
 
 def dependency_detail(catalog: Catalog, missing: Sequence[tuple[int, int]]) -> dict[str, Any]:
-    key = ("dependency", *missing)
-    detail = _memoised(catalog, key)
-    if detail is None:
-        detail = catalog.memo[key] = _dependency_detail(catalog, missing)
-    return detail
+    return _memoised(catalog, ("dependency", *missing), _dependency_detail, missing)
 
 
 def _dependency_detail(catalog: Catalog, missing: Sequence[tuple[int, int]]) -> dict[str, Any]:
@@ -116,11 +109,7 @@ def _dependency_detail(catalog: Catalog, missing: Sequence[tuple[int, int]]) -> 
 
 
 def location_detail(catalog: Catalog, blocked: int, location: str | None, source: str) -> dict[str, Any]:
-    key = ("location", blocked, location, source)
-    detail = _memoised(catalog, key)
-    if detail is None:
-        detail = catalog.memo[key] = _location_detail(catalog, blocked, location, source)
-    return detail
+    return _memoised(catalog, ("location", blocked, location, source), _location_detail, blocked, location, source)
 
 
 def _location_detail(catalog: Catalog, blocked: int, location: str | None, source: str) -> dict[str, Any]:
@@ -162,11 +151,7 @@ def uniqueness_detail(shared: list[tuple[str, list[str]]]) -> dict[str, Any]:
 
 
 def other_detail(catalog: Catalog, failed: dict[str, str]) -> dict[str, Any]:
-    key = ("other", *failed.items())
-    detail = _memoised(catalog, key)
-    if detail is None:
-        detail = catalog.memo[key] = _other_detail(catalog, failed)
-    return detail
+    return _memoised(catalog, ("other", *failed.items()), _other_detail, failed)
 
 
 def _other_detail(catalog: Catalog, failed: dict[str, str]) -> dict[str, Any]:

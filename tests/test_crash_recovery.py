@@ -71,10 +71,7 @@ def test_periodic_snapshot_then_crash_then_catch_up_from_the_log(
     import processor.embedded as embedded
     from projections.export import tenant_document
 
-    monkeypatch.setattr(embedded, "BATCH", 50)
-    monkeypatch.setattr(embedded, "SNAPSHOT_EVERY", 120)
-    monkeypatch.setattr(embedded, "SNAPSHOT_PER_ENTITY", 0)
-    lines = [("demo", line) for line in _demo_lines(300)]
+    lines = _small_batches_frequent_snapshots(monkeypatch)
 
     reference = embedded.EmbeddedRuntime(embedded.open_database(tmp_path / "reference.db"))
     reference.ingest(lines)
@@ -98,6 +95,17 @@ def test_periodic_snapshot_then_crash_then_catch_up_from_the_log(
     assert tenant_document(restarted.conn, "contoso") == expected
 
 
+def _small_batches_frequent_snapshots(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bytes]]:
+    """The events of a 300-user demo tenant, with 50-event batches and a snapshot due every 120 events whatever
+    the tenant's size (a test may set SNAPSHOT_PER_ENTITY again)."""
+    import processor.embedded as embedded
+
+    monkeypatch.setattr(embedded, "BATCH", 50)
+    monkeypatch.setattr(embedded, "SNAPSHOT_EVERY", 120)
+    monkeypatch.setattr(embedded, "SNAPSHOT_PER_ENTITY", 0)
+    return [("demo", line) for line in _demo_lines(300)]
+
+
 def _demo_lines(users: int) -> list[bytes]:
     import json
 
@@ -109,9 +117,7 @@ def test_snapshots_are_renewed_in_proportion_to_tenant_size(tmp_path: Path, monk
     tenant's users and groups SNAPSHOT_PER_ENTITY times (and SNAPSHOT_EVERY)."""
     import processor.embedded as embedded
 
-    monkeypatch.setattr(embedded, "BATCH", 50)
-    monkeypatch.setattr(embedded, "SNAPSHOT_EVERY", 120)
-    lines = [("demo", line) for line in _demo_lines(300)]
+    lines = _small_batches_frequent_snapshots(monkeypatch)
     runtime = embedded.EmbeddedRuntime(embedded.open_database(tmp_path / "log.db"))
     size = lambda: len(runtime.tenants["contoso"].users) + len(runtime.tenants["contoso"].groups)  # noqa: E731
 
@@ -135,10 +141,7 @@ def test_a_snapshot_of_another_state_layout_is_ignored_and_the_tenant_rebuilt_fr
     classes (objects missing fields fail later, deep in a decision): the tenant is rebuilt from the log."""
     import processor.embedded as embedded
 
-    monkeypatch.setattr(embedded, "BATCH", 50)
-    monkeypatch.setattr(embedded, "SNAPSHOT_EVERY", 120)
-    monkeypatch.setattr(embedded, "SNAPSHOT_PER_ENTITY", 0)
-    lines = [("demo", line) for line in _demo_lines(300)]
+    lines = _small_batches_frequent_snapshots(monkeypatch)
     runtime = embedded.EmbeddedRuntime(embedded.open_database(tmp_path / "log.db"))
     runtime.ingest(lines)
     expected = runtime.tenants["contoso"]
