@@ -45,19 +45,21 @@ class ProjectionStore:
             {"model": str, "stream": str, "position": int}, pk=("model", "stream"), if_not_exists=True
         )
         # Dashboards look up entries in trouble; a partial index leaves the many Active rows out of it.
-        self.conn.execute("DROP INDEX IF EXISTS idx_license_assignments_tenant_state")
+        for older in ("idx_license_assignments_tenant_state", "license_assignments_group_errors"):
+            self.conn.execute(f"DROP INDEX IF EXISTS {older}")
         self.conn.execute(
             "CREATE INDEX IF NOT EXISTS license_assignments_not_active "
             "ON license_assignments (tenant, state) WHERE state != 'Active'"
         )
         for model in self.models:
             for view, select in model.views.items():
-                kind = self.conn.execute("SELECT type FROM sqlite_master WHERE name = ?", (view,)).fetchone()
-                if kind == ("table",):  # a table of an older layout: its rows are in the view's source
-                    self.conn.execute(f"DROP TABLE {view}")
-                self.conn.execute(f"CREATE VIEW IF NOT EXISTS {view} AS {select}")
-            for index in model.indexes:
-                self.conn.execute(index)
+                wanted = f"CREATE VIEW {view} AS {select}"
+                found = self.conn.execute("SELECT type, sql FROM sqlite_master WHERE name = ?", (view,)).fetchone()
+                if found == ("view", wanted):
+                    continue
+                if found is not None:  # a table or view of an older layout: its rows are in the view's sources
+                    self.conn.execute(f"DROP {found[0].upper()} {view}")
+                self.conn.execute(wanted)
         for model in self.models:
             for stream, position in self.conn.execute(
                 f"SELECT stream, position FROM {POSITIONS} WHERE model = ?", (model.name,)

@@ -1,5 +1,5 @@
 """The group_member_errors view: the group-sourced licence assignments in error, with their error detail, exactly as
-the decisions log tells them; and a database of the older layout (a table of its own) opens with the view."""
+the decisions log tells them; and a database of an older layout (a table, or a view of other SQL) opens with today's."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from processor.embedded import EmbeddedRuntime, decision_rows, open_database
 from projections.store import ProjectionStore
@@ -67,20 +69,24 @@ def test_members_in_error_match_the_decisions_and_leave_when_fixed(tmp_path: Pat
     plan = conn.execute(
         "EXPLAIN QUERY PLAN SELECT * FROM group_member_errors WHERE tenant = 'contoso' AND group_id = 'G_ZETA'"
     ).fetchall()
-    assert "license_assignments_group_errors" in str(plan), plan
+    assert "license_assignments_not_active" in str(plan), plan
 
 
-def test_a_database_with_the_table_of_the_older_layout_opens_with_the_view(tmp_path: Path) -> None:
+@pytest.mark.parametrize("older", ["table", "view"])
+def test_a_database_of_an_older_layout_opens_with_todays_view(tmp_path: Path, older: str) -> None:
     db = tmp_path / "old.db"
     conn = _ingest(db, tenant_events())
     expected = _view(conn)
     conn.execute("DROP VIEW group_member_errors")
-    conn.execute(f"CREATE TABLE group_member_errors (tenant TEXT, {COLUMNS})")
-    conn.execute("INSERT INTO group_member_errors (tenant, group_id, user_id) VALUES ('contoso', 'G_OLD', 'u9')")
+    if older == "table":
+        conn.execute(f"CREATE TABLE group_member_errors (tenant TEXT, {COLUMNS})")
+        conn.execute("INSERT INTO group_member_errors (tenant, group_id, user_id) VALUES ('contoso', 'G_OLD', 'u9')")
+    else:
+        conn.execute(f"CREATE VIEW group_member_errors AS SELECT 'contoso' AS tenant, {COLUMNS} FROM audit_log")
     conn.close()
 
     conn = open_database(db)
     ProjectionStore(conn)
-    kind = conn.execute("SELECT type FROM sqlite_master WHERE name = 'group_member_errors'").fetchone()
-    assert kind == ("view",)
+    ((kind, sql),) = conn.execute("SELECT type, sql FROM sqlite_master WHERE name = 'group_member_errors'")
+    assert kind == "view" and "FROM license_assignments" in sql
     assert _view(conn) == expected
