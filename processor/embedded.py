@@ -42,6 +42,11 @@ BATCH = 200_000
 # (a restart replays at most max(SNAPSHOT_EVERY, SNAPSHOT_PER_ENTITY x size) events).
 SNAPSHOT_EVERY = 200_000
 SNAPSHOT_PER_ENTITY = 10
+# When an ingest ends, the next run will rebuild the tenant from its snapshot plus the events after it; replaying an
+# event costs about what pickling one user or group does, so a snapshot is renewed once the events behind it are as
+# many as the tenant's users and groups. (A 1,000,000-user tenant loaded with 4,000,000 events: the first run pays
+# ~14 s to pickle it, every later run loads it in ~8 s instead of re-deciding 4,000,000 events for ~75 s.)
+SNAPSHOT_AT_END_PER_ENTITY = 1
 SCHEMA_VERSION = 3  # 2: one decisions row per input event; 3: the logs in compressed blocks (eventlog)
 SCHEMA = (
     eventlog.SCHEMA
@@ -192,6 +197,7 @@ class EmbeddedRuntime:
                         progress(len(batch))
                     batch = []
             self._ingest_batch(batch, summary)
+            self._snapshot_at_end()
         if progress and batch:
             progress(len(batch))
         return summary
@@ -258,7 +264,18 @@ class EmbeddedRuntime:
     def _commit(self, snapshot: bool = False, force: bool = False) -> None:
         self.projections.flush()
         if snapshot:
-            self._snapshot(force)
+            self._snapshot(force, SNAPSHOT_PER_ENTITY)
+        self.conn.execute("COMMIT")
+
+    def _snapshot_at_end(self) -> None:
+        """The next run starts from the snapshots: renew those that replaying would cost more than (see
+        SNAPSHOT_AT_END_PER_ENTITY). Everything else of the ingest is committed already."""
+        self.conn.execute("BEGIN")
+        try:
+            self._snapshot(False, SNAPSHOT_AT_END_PER_ENTITY)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
         self.conn.execute("COMMIT")
 
     # ---- tenant states ------------------------------------------------------------------------------------
@@ -283,13 +300,14 @@ class EmbeddedRuntime:
         self._covered[tenant_id] = covered
         return state
 
-    def _snapshot(self, force: bool = False) -> None:
-        """Renew the snapshots that are due (see SNAPSHOT_EVERY); `force` renews every tenant's."""
+    def _snapshot(self, force: bool, per_entity: float) -> None:
+        """Renew the snapshots that are due (see SNAPSHOT_EVERY): at least SNAPSHOT_EVERY events behind, and at least
+        `per_entity` times the tenant's users and groups; `force` renews every tenant's."""
         rows = []
         for tenant_id, state in self.tenants.items():
             covered = self._covered.get(tenant_id, 0)
             behind = covered - self._snapshotted.get(tenant_id, 0)
-            due = behind >= SNAPSHOT_EVERY and behind >= SNAPSHOT_PER_ENTITY * (len(state.users) + len(state.groups))
+            due = behind >= SNAPSHOT_EVERY and behind >= per_entity * (len(state.users) + len(state.groups))
             if force or due:
                 rows.append((tenant_id, covered, STATE_FORMAT + pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
                 self._snapshotted[tenant_id] = covered

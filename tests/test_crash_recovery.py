@@ -126,12 +126,42 @@ def test_snapshots_are_renewed_in_proportion_to_tenant_size(tmp_path: Path, monk
         return row[0] if row else None
 
     monkeypatch.setattr(embedded, "SNAPSHOT_PER_ENTITY", len(lines))  # never due within this log
+    monkeypatch.setattr(embedded, "SNAPSHOT_AT_END_PER_ENTITY", len(lines))  # nor when an ingest ends
     runtime.ingest(lines[: len(lines) // 2])
     assert snapshot_seq() is None
     monkeypatch.setattr(embedded, "SNAPSHOT_PER_ENTITY", 1)  # due once the events behind outnumber users + groups
     runtime.ingest(lines[len(lines) // 2 :])
     taken = snapshot_seq()
     assert taken is not None and taken >= max(120, size())
+
+
+def test_an_ingest_ends_with_a_snapshot_once_replaying_would_cost_more_than_pickling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mid-ingest, snapshots are rare (they only bound a crash's replay); when the ingest ends, the next run would
+    replay everything after the snapshot, so one is taken once the events behind outnumber users and groups."""
+    import processor.embedded as embedded
+
+    lines = _small_batches_frequent_snapshots(monkeypatch)
+    monkeypatch.setattr(embedded, "SNAPSHOT_PER_ENTITY", len(lines))  # never due mid-ingest
+    db = tmp_path / "log.db"
+    runtime = embedded.EmbeddedRuntime(embedded.open_database(db))
+    first, rest = lines[: len(lines) // 2], lines[len(lines) // 2 :]
+
+    monkeypatch.setattr(embedded, "SNAPSHOT_AT_END_PER_ENTITY", len(lines))  # replaying is cheaper: no snapshot
+    runtime.ingest(first)
+    assert runtime.conn.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
+
+    monkeypatch.setattr(embedded, "SNAPSHOT_AT_END_PER_ENTITY", 1)
+    runtime.ingest(rest)
+    logged = eventlog.count(runtime.conn)
+    assert runtime.conn.execute("SELECT event_seq FROM snapshots WHERE tenant = 'contoso'").fetchone() == (logged,)
+
+    replayed: list[str] = []
+    monkeypatch.setattr(embedded, "decide", lambda state, event: replayed.append(event.id))  # nothing to re-decide
+    restarted = embedded.EmbeddedRuntime(embedded.open_database(db))
+    assert restarted.tenant("contoso") == runtime.tenants["contoso"]
+    assert replayed == []
 
 
 def test_a_snapshot_of_another_state_layout_is_ignored_and_the_tenant_rebuilt_from_the_log(
