@@ -45,7 +45,7 @@ SNAPSHOT_PER_ENTITY = 10
 # When an ingest ends, the next run will rebuild the tenant from its snapshot plus the events after it; replaying an
 # event costs about what pickling one user or group does, so a snapshot is renewed once the events behind it are as
 # many as the tenant's users and groups. (A 1,000,000-user tenant loaded with 4,000,000 events: the first run pays
-# ~14 s to pickle it, every later run loads it in ~8 s instead of re-deciding 4,000,000 events for ~75 s.)
+# ~14 s to pickle it, every later run loads it in ~8 s instead of re-deciding 4,000,000 events for about a minute.)
 SNAPSHOT_AT_END_PER_ENTITY = 1
 SCHEMA_VERSION = 3  # 2: one decisions row per input event; 3: the logs in compressed blocks (eventlog)
 SCHEMA = (
