@@ -73,8 +73,8 @@ def append(conn: sqlite3.Connection, first_seq: int, lines: Sequence[bytes], out
     """Store consecutive events from `first_seq` on and their decisions (outputs[i] belongs to lines[i])."""
     blocks, decisions = [], []
     for at in range(0, len(lines), BLOCK):
-        seq = first_seq + at
-        blocks.append((seq, len(lines[at : at + BLOCK]), pack(lines[at : at + BLOCK])))
+        seq, chunk = first_seq + at, lines[at : at + BLOCK]
+        blocks.append((seq, len(chunk), pack(chunk)))
         decisions.append((seq, pack(outputs[at : at + BLOCK])))
     conn.executemany("INSERT INTO log_blocks (first_seq, events, lines) VALUES (?, ?, ?)", blocks)
     conn.executemany("INSERT INTO decision_blocks (first_seq, outputs) VALUES (?, ?)", decisions)
