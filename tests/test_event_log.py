@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,27 @@ def test_pack_gives_back_every_byte_string_whatever_it_holds() -> None:
     items = [b"", b"\n", b'{"a": 1}\n{"b": 2}', bytes(range(256)), b"x" * 100_000, b""]
     assert eventlog.unpack(eventlog.pack(items)) == items
     assert eventlog.unpack(eventlog.pack([])) == []
+
+
+def test_blocks_written_by_the_zlib_layout_still_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def zlib_pack(items: list[bytes]) -> bytes:  # pack as the log did before Zstandard
+        header = struct.pack(f"<I{len(items)}I", len(items), *map(len, items))
+        return zlib.compress(header + b"".join(items), 1)
+
+    items = [b"", b'{"a": 1}', bytes(range(256))]
+    assert eventlog.unpack(zlib_pack(items)) == items
+    assert eventlog.pack(items)[:4] == eventlog.ZSTD_MAGIC
+
+    lines = _lines(300)
+    with monkeypatch.context() as old:
+        old.setattr(eventlog, "pack", zlib_pack)
+        EmbeddedRuntime(open_database(tmp_path / "mixed.db")).ingest([("old", line) for line in lines[:150]])
+    runtime = EmbeddedRuntime(open_database(tmp_path / "mixed.db"))
+    runtime.ingest([("new", line) for line in lines[150:]])
+    assert [raw for _, raw in eventlog.lines(runtime.conn)] == lines
+    before = list(decision_rows(runtime.conn))
+    runtime.replay()
+    assert list(decision_rows(runtime.conn)) == before
 
 
 def test_events_span_blocks_and_tenants_and_read_back_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
