@@ -39,6 +39,9 @@ def new_tenant(tenant_id: str) -> TenantState:
 
 def decide(tenant: TenantState, event: ev.InputEvent) -> Decision:
     event_type = event.type
+    quiet = _QUIET.get(event_type)
+    if quiet is not None and tenant.seq and quiet(tenant, event.data):
+        return _decision(Decision, (APPLIED, []))
     key_of = _VERSION_KEYS.get(event_type)
     if key_of is not None:  # per-aggregate ordering (CONTRACT §2); `version` is optional
         data = event.data
@@ -346,6 +349,42 @@ def _member_added(ctx: EventContext, event: ev.GroupMemberAdded) -> None:
         evaluate_user(ctx, user)
 
 
+def _quiet_member_added(tenant: TenantState, data: ev.GroupMemberAddedData) -> bool:
+    """`_member_added` where it has no output: a known user joins a known group that gives it no licence, or is a
+    member already (most membership events of a tenant). Returns False, having changed nothing, for anything else."""
+    if data.version is not None or data.memberType != "user":
+        return False
+    group = tenant.groups.get(data.groupId)
+    user = tenant.users.get(data.memberId)
+    if group is None or user is None:
+        return False
+    user_id = user.user_id
+    members = group.members
+    if user_id not in members:
+        if group.licenses or user_id in group.sourced:
+            return False
+        members[user_id] = user.groups[group.group_id] = tenant.seq + 1
+    tenant.seq += 1
+    return True
+
+
+def _quiet_member_removed(tenant: TenantState, data: ev.GroupMemberRemovedData) -> bool:
+    """`_member_removed` where it has no output: a user leaves a known group that gave it no licence."""
+    if data.version is not None:
+        return False
+    group = tenant.groups.get(data.groupId)
+    if group is None or group.nested or group.licenses:
+        return False
+    user_id = data.memberId
+    if user_id in group.members:
+        if user_id in group.sourced:
+            return False
+        del group.members[user_id]
+        tenant.users[user_id].groups.pop(group.group_id, None)
+    tenant.seq += 1
+    return True
+
+
 def _member_removed(ctx: EventContext, event: ev.GroupMemberRemoved) -> None:
     tenant, data = ctx.tenant, event.data
     group = tenant.groups.get(data.groupId) or _group(ctx, data.groupId)
@@ -433,6 +472,13 @@ def _reprocess(ctx: EventContext, event: ev.LicenseReprocessRequested) -> None:
     elif data.userId is not None:
         evaluate_user(ctx, _user(ctx, data.userId))
 
+
+# Fast paths for the commonest events that decide nothing: each does what its handler would, or returns False having
+# done nothing. Skipping the EventContext makes them ~2x cheaper (tests/test_core_speed_equivalence.py).
+_QUIET: dict[str, Callable[[TenantState, Any], bool]] = {
+    "GroupMemberAdded": _quiet_member_added,
+    "GroupMemberRemoved": _quiet_member_removed,
+}
 
 _HANDLERS: dict[str, Callable[[EventContext, Any], None]] = {
     "TenantConfigured": _tenant_configured,
