@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import orjson
 import zstandard
 
 from events import parse_event
@@ -131,9 +132,13 @@ def new_ids(conn: sqlite3.Connection, events: Sequence[Any]) -> list[int] | None
     """Record the ids of `events`; None if all were new (the usual case), else the indexes of the new ones (the
     first copy wins): the caller leaves duplicates of the log or of each other out."""
     conn.execute("SAVEPOINT ids")
-    inserted = conn.executemany(
-        "INSERT OR IGNORE INTO event_ids (tenant, id) VALUES (?, ?)", [(event.tenant, event.id) for event in events]
-    ).rowcount
+    by_tenant: dict[str, list[str]] = {}
+    for event in events:
+        ids = by_tenant.get(event.tenant)
+        if ids is None:
+            ids = by_tenant[event.tenant] = []
+        ids.append(event.id)
+    inserted = sum(_insert_ids(conn, tenant, ids) for tenant, ids in by_tenant.items())
     if inserted == len(events):
         conn.execute("RELEASE ids")
         return None
@@ -149,6 +154,22 @@ def new_ids(conn: sqlite3.Connection, events: Sequence[Any]) -> list[int] | None
     conn.executemany("INSERT INTO event_ids (tenant, id) VALUES (?, ?)", seen)
     conn.execute("RELEASE ids")
     return fresh
+
+
+def _insert_ids(conn: sqlite3.Connection, tenant: str, ids: list[str]) -> int:
+    """Insert the tenant's ids that are not there yet; how many were inserted.
+
+    One statement over a JSON array instead of a row per id: SQLite unpacks the array itself, half the cost per id
+    of executemany (bench/README.md). An id holding NUL, which SQLite's JSON reader would cut short, goes row by row.
+    """
+    payload = orjson.dumps(ids)
+    if b"\\u0000" in payload:
+        return conn.executemany(
+            "INSERT OR IGNORE INTO event_ids (tenant, id) VALUES (?, ?)", [(tenant, event_id) for event_id in ids]
+        ).rowcount
+    return conn.execute(
+        "INSERT OR IGNORE INTO event_ids (tenant, id) SELECT ?, value FROM json_each(?)", (tenant, payload.decode())
+    ).rowcount
 
 
 def entries(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, str, str]]:

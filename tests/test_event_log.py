@@ -90,6 +90,32 @@ def test_duplicates_of_the_log_and_within_a_batch_are_left_out_without_gaps(tmp_
     assert [entry[0] for entry in eventlog.entries(runtime.conn)] == list(range(1, 61))
 
 
+def test_any_event_id_is_recorded_exactly_and_repeats_are_duplicates(tmp_path: Path) -> None:
+    """Ids go to SQLite as one JSON array per tenant: every character must survive it (NUL included, which SQLite's
+    JSON reader would cut short), per tenant."""
+    odd = ["a\x00b", 'q"\\', "é\u2028😀", "\x01\x1f", "tab\t", " "]
+    events = [
+        {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": "/t",
+            "type": "UserCreated",
+            "time": "2026-01-05T09:00:00Z",
+            "tenant": tenant,
+            "data": {"userId": f"u{n}"},
+        }
+        for tenant in ("contoso", "fabrikam")
+        for n, event_id in enumerate(odd)
+    ]
+    lines = [json.dumps(event).encode() for event in events]
+    runtime = EmbeddedRuntime(open_database(tmp_path / "ids.db"))
+    assert runtime.ingest([("test", line) for line in lines]).accepted == len(lines)
+    stored = set(runtime.conn.execute("SELECT tenant, id FROM event_ids"))
+    assert stored == {(event["tenant"], event["id"]) for event in events}
+    summary = runtime.ingest([("again", line) for line in lines[::-1]])
+    assert (summary.accepted, summary.duplicates) == (0, len(lines))
+
+
 def test_a_tenant_as_of_a_time_is_read_from_the_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(eventlog, "BLOCK", 5)
     lines = _lines(300)
