@@ -218,8 +218,6 @@ class EmbeddedRuntime:
                 summary.dead_lettered += 1
                 if len(summary.reasons) < 5:
                     summary.reasons.append(f"{origin}: {exc.reason}")
-        for tenant_id in {event.tenant for event in parsed}:
-            self.tenant(tenant_id)  # load before appending, so catching up never sees this batch
         self.conn.execute("BEGIN")
         try:
             if dead:  # the same bad line ingested again is recorded once
@@ -234,8 +232,11 @@ class EmbeddedRuntime:
                 parsed = [parsed[index] for index in fresh]
                 raws = [raws[index] for index in fresh]
             outputs: list[bytes] = []
+            tenants = self.tenants
             for seq, event in enumerate(parsed, first):
-                outputs.append(self._decide(self.tenants[event.tenant], event, seq, summary))
+                # A tenant not in memory yet is loaded from the log before this batch is appended to it.
+                state = tenants.get(event.tenant) or self.tenant(event.tenant)
+                outputs.append(self._decide(state, event, seq, summary))
             del parsed
             eventlog.append(self.conn, first, raws, outputs)
             self._commit(snapshot=True)  # renews only the snapshots that are due
