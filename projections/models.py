@@ -16,6 +16,7 @@ ERROR_STATES = frozenset({"Error", "ActiveWithError"})
 _IN_ERROR = f"state IN ({', '.join(repr(state) for state in sorted(ERROR_STATES))})"  # the SQL test
 Row = tuple[Any, ...]  # every column, in the table's declared order
 Change = tuple[str, tuple[Any, ...], Row | None]  # (table, primary key values, full row or None = delete)
+DETAIL_CACHE = 4096  # error details whose JSON is kept (a tenant has few distinct ones but for proxy conflicts)
 
 
 def _json(value: Any) -> str:
@@ -91,6 +92,24 @@ class UserLicenseStates(ReadModel):
     }
     handles = frozenset({"UserProfileChanged", "AssignedLicensesChanged", "LicenseAssignmentStateChanged"})
 
+    def __init__(self) -> None:
+        # Error details as JSON, by the identity of the detail dict: the core shares one dict among every entry with
+        # the same problem (processor.messages) and never mutates it, so a batch serialises each one once (they were
+        # a third of the read-model JSON work). Holding the dict keeps its id from being reused while cached.
+        self._detail_json: dict[int, tuple[dict[str, Any], str]] = {}
+
+    def _error_detail(self, detail: dict[str, Any] | None) -> str | None:
+        if detail is None:
+            return None
+        cached = self._detail_json.get(id(detail))
+        if cached is not None:
+            return cached[1]
+        if len(self._detail_json) >= DETAIL_CACHE:
+            self._detail_json.clear()
+        text = _json(detail)
+        self._detail_json[id(detail)] = (detail, text)
+        return text
+
     def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
         d, tenant, kind = event["data"], event["tenant"], event["type"]
         if kind == "UserProfileChanged":
@@ -143,7 +162,7 @@ class UserLicenseStates(ReadModel):
                     d["state"],  # state
                     d["error"],  # error
                     _json(d["disabledPlans"]),  # disabled_plans
-                    _json(d["errorDetail"]) if d["errorDetail"] is not None else None,  # error_detail
+                    self._error_detail(d["errorDetail"]),  # error_detail
                     d["lastUpdatedDateTime"],  # last_updated
                 ),
             )

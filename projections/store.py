@@ -99,7 +99,7 @@ class ProjectionStore:
                 marks = ", ".join("?" for _ in columns)
                 self.conn.executemany(
                     f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                    [row for row in rows.values() if row is not None],
+                    [row for row in rows.values() if row is not None] if deletes else rows.values(),
                 )
             rows.clear()
         for stream, position in self._applied.items():

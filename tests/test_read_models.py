@@ -1,5 +1,6 @@
 """The group_member_errors view: the group-sourced licence assignments in error, with their error detail, exactly as
-the decisions log tells them; and a database of an older layout (a table, or a view of other SQL) opens with today's."""
+the decisions log tells them; a database of an older layout (a table, or a view of other SQL) opens with today's; and
+every assignment row holds its own error detail."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from processor.embedded import EmbeddedRuntime, decision_rows, open_database
+from projections import models
 from projections.store import ProjectionStore
 from tests.test_cli import event, tenant_events
 
@@ -90,3 +92,31 @@ def test_a_database_of_an_older_layout_opens_with_todays_view(tmp_path: Path, ol
     ((kind, sql),) = conn.execute("SELECT type, sql FROM sqlite_master WHERE name = 'group_member_errors'")
     assert kind == "view" and "FROM license_assignments" in sql
     assert _view(conn) == expected
+
+
+def test_each_assignment_row_holds_its_own_error_detail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Error details are serialised once per detail dict (by identity): dicts created and dropped one after the
+    other, whose ids the interpreter reuses, must each still give their own JSON."""
+    monkeypatch.setattr(models, "DETAIL_CACHE", 3)
+    model = models.UserLicenseStates()
+    shared = {"reason": "shared", "message": "the same dict on every other event"}
+    for n in range(200):
+        detail = shared if n % 2 else {"reason": f"own {n}", "addresses": [{"address": f"a{n}", "alsoUsedBy": ["u"]}]}
+        event = {
+            "type": "LicenseAssignmentStateChanged",
+            "tenant": "t",
+            "data": {
+                "userId": f"u{n}",
+                "skuId": "sku",
+                "skuPartNumber": "SKU",
+                "assignedByGroup": "g",
+                "state": "Error",
+                "error": "UniquenessViolation",
+                "disabledPlans": [],
+                "errorDetail": detail,
+                "lastUpdatedDateTime": "2026-01-05T09:00:00Z",
+            },
+        }
+        [(_, _, row)] = model.changes(event, n)
+        assert row is not None and json.loads(row[9]) == detail
+        del detail, event
