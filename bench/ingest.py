@@ -1,8 +1,8 @@
 """`ingest`: embedded `licensing ingest` of a 1,000,000-event file, one tenant of 100,000 users and 2,000 groups.
 
 End to end: log append, decisions, read models committed. Also the floor (read + JSON-parse the same file).
-The ingest runs in a fresh process, as a `licensing ingest` call does: the process that generated the workload
-(~1 GB of short-lived objects) and measured the floor made it ~5 % slower.
+The ingest runs in a fresh process, as a `licensing ingest` call does: not in the one that has just generated the
+workload (~1 GB of short-lived objects on a fresh clone) and measured the floor.
 """
 
 from __future__ import annotations
