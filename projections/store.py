@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -97,9 +97,10 @@ class ProjectionStore:
                 self.conn.executemany(f"DELETE FROM {table} WHERE {where}", deletes)
             if len(deletes) < len(rows):
                 marks = ", ".join("?" for _ in columns)
+                upserts = [row for row in rows.values() if row is not None] if deletes else rows.values()
                 self.conn.executemany(
                     f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                    [row for row in rows.values() if row is not None] if deletes else rows.values(),
+                    cast(Iterable[Row], upserts),  # without deletes, no value is None
                 )
             rows.clear()
         for stream, position in self._applied.items():
