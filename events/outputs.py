@@ -144,24 +144,22 @@ class OutputEnvelope(BaseModel):
 
 
 def _typed(name: str, data: type[Out]) -> type[OutputEnvelope]:
-    return type(name, (OutputEnvelope,), {"__annotations__": {"type": Literal[name], "data": data}})  # type: ignore[valid-type]
+    return type(name, (OutputEnvelope,), {"__annotations__": {"type": Literal[name], "data": data}})
 
 
-OUTPUT_MODELS = {
-    name: _typed(name, data)
-    for name, data in {
-        "LicenseAssignmentStateChanged": LicenseAssignmentStateChangedData,
-        "CommandRejected": CommandRejectedData,
-        "GroupLicenseProcessingChanged": GroupLicenseProcessingChangedData,
-        "ProductUsageChanged": ProductUsageChangedData,
-        "AssignedLicensesChanged": AssignedLicensesChangedData,
-        "UserProfileChanged": UserProfileChangedData,
-        "GroupConfigurationChanged": GroupConfigurationChangedData,
-        "GroupErrorStatusChanged": GroupErrorStatusChangedData,
-        "TenantSettingsChanged": TenantSettingsChangedData,
-        "AuditRecorded": AuditRecordedData,
-    }.items()
+DATA_MODELS: dict[str, type[Out]] = {
+    "LicenseAssignmentStateChanged": LicenseAssignmentStateChangedData,
+    "CommandRejected": CommandRejectedData,
+    "GroupLicenseProcessingChanged": GroupLicenseProcessingChangedData,
+    "ProductUsageChanged": ProductUsageChangedData,
+    "AssignedLicensesChanged": AssignedLicensesChangedData,
+    "UserProfileChanged": UserProfileChangedData,
+    "GroupConfigurationChanged": GroupConfigurationChangedData,
+    "GroupErrorStatusChanged": GroupErrorStatusChangedData,
+    "TenantSettingsChanged": TenantSettingsChangedData,
+    "AuditRecorded": AuditRecordedData,
 }
+OUTPUT_MODELS = {name: _typed(name, data) for name, data in DATA_MODELS.items()}
 
 OutputEvent = Annotated[Union[tuple(OUTPUT_MODELS.values())], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
-output_event_adapter: TypeAdapter[Any] = TypeAdapter(OutputEvent)
+output_event_adapter: TypeAdapter[Any] = TypeAdapter(OutputEvent)  # type: ignore[arg-type]  # built at run time

@@ -77,7 +77,7 @@ def last_seq(conn: sqlite3.Connection) -> int:
 
 
 def count(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT coalesce(sum(events), 0) FROM log_blocks").fetchone()[0]
+    return int(conn.execute("SELECT coalesce(sum(events), 0) FROM log_blocks").fetchone()[0])
 
 
 def append(conn: sqlite3.Connection, first_seq: int, lines: Sequence[bytes], outputs: Sequence[bytes]) -> None:

@@ -60,10 +60,10 @@ def decide_message(state: PartitionState, raw: bytes, key: bytes | None, partiti
     if event.id in seen:
         return []
     seen.add(event.id)
-    tenant = state.tenants.get(event.tenant)
-    if tenant is None:
-        tenant = state.tenants[event.tenant] = new_tenant(event.tenant)
-    decision = decide(tenant, event)
+    tenant_state = state.tenants.get(event.tenant)
+    if tenant_state is None:
+        tenant_state = state.tenants[event.tenant] = new_tenant(event.tenant)
+    decision = decide(tenant_state, event)
     if decision.status == STALE:
         return []
     key_bytes = event.tenant.encode()
@@ -158,7 +158,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     events = app.topic(EVENTS_TOPIC, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     deciders = PartitionDeciders(settings.bootstrap)
 
-    @app.agent(events)  # type: ignore[misc]
+    @app.agent(events)
     async def decide_events(stream: Any) -> None:
         # Batches: Faust acks a batch's input events only when the loop comes back for the next one, and by then
         # every output of the batch is delivered (awaited below): at least once, with far fewer round trips.
@@ -172,7 +172,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
                     deliveries.append(delivery)
             await asyncio.gather(*deliveries)
 
-    @app.task  # type: ignore[misc]
+    @app.task  # type: ignore[untyped-decorator]
     async def quiet_client_loggers() -> None:
         """The Kafka client libraries log every request at DEBUG once logging is set up: a tenth of the worker's
         time went into building those records. They log at the worker's level."""
