@@ -40,7 +40,7 @@ def new_tenant(tenant_id: str) -> TenantState:
 def decide(tenant: TenantState, event: ev.InputEvent) -> Decision:
     event_type = event.type
     quiet = _QUIET.get(event_type)
-    if quiet is not None and tenant.seq and quiet(tenant, event.data):
+    if quiet is not None and tenant.seq and quiet(tenant, event.data):  # (a tenant's first event announces it)
         return _decision(Decision, (APPLIED, []))
     key_of = _VERSION_KEYS.get(event_type)
     if key_of is not None:  # per-aggregate ordering (CONTRACT §2); `version` is optional
@@ -474,7 +474,8 @@ def _reprocess(ctx: EventContext, event: ev.LicenseReprocessRequested) -> None:
 
 
 # Fast paths for the commonest events that decide nothing: each does what its handler would, or returns False having
-# done nothing. Skipping the EventContext makes them ~2x cheaper (tests/test_core_speed_equivalence.py).
+# done nothing (tests/test_core_speed_equivalence.py). Skipping the EventContext saves ~0.3 us of the ~3.5 an
+# unlicensed membership costs; the rest is lookups and inserts in big dicts.
 _QUIET: dict[str, Callable[[TenantState, Any], bool]] = {
     "GroupMemberAdded": _quiet_member_added,
     "GroupMemberRemoved": _quiet_member_removed,
