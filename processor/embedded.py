@@ -16,6 +16,7 @@ import gc
 import hashlib
 import pickle
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from processor import state as state_module
 from processor.context import decode_outputs, encode_output, encode_outputs
 from processor.decide import STALE, decide, new_tenant
 from processor.state import TenantState
-from projections.store import ProjectionStore
+from projections.store import ProjectionStore, write_transaction
 
 STREAM = "embedded"
 # Events per transaction. Read-model rows of a batch land on pages all over their tables, and a commit writes
@@ -99,11 +100,47 @@ class IngestSummary:
         )
 
 
+BUSY_TIMEOUT = 30.0  # seconds a statement waits for another process's lock (a projector's batch, an ingest)
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the database to WAL, waiting out other processes.
+
+    SQLite answers the switch with "database is locked" at once, without waiting as other statements do, while
+    another connection holds the file: two processes opening a new database together (`licensing project` and
+    `licensing wait`) would otherwise fail half the time. WAL is a property of the file, so once any of them has
+    switched, the others find it in place.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.005
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"the database stayed locked for {BUSY_TIMEOUT:g} s: no switch to WAL")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script (a semicolon in a comment or a string does not end one)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
+
+
 def open_database(path: str | Path, create: bool = True) -> sqlite3.Connection:
     if not create and not Path(path).exists():
         raise FileNotFoundError(f"no licensing database at {path}")
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT)
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous = NORMAL")
     # Read-model upserts hit random keys of large tables: a page cache that holds them avoids re-reading pages.
     conn.execute("PRAGMA cache_size = -262144")
@@ -113,14 +150,16 @@ def open_database(path: str | Path, create: bool = True) -> sqlite3.Connection:
     # (a 1,000,000-user tenant decided ~8 % slower behind a 170 MB WAL than behind a fresh one).
     conn.execute("PRAGMA wal_autocheckpoint = 25000")
     conn.execute("PRAGMA journal_size_limit = 67108864")  # but give the space back after a checkpoint
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    conn.executescript(SCHEMA)
-    if version < SCHEMA_VERSION and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
-        # A log of one row per event: move it into blocks; EmbeddedRuntime rebuilds what derives from it.
-        eventlog.migrate_row_log(conn)
-        conn.execute("PRAGMA user_version = 1")
-    elif version == 0:
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a new database
+    with write_transaction(conn):  # one process at a time creates or migrates the schema
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for statement in _statements(SCHEMA):  # executescript would commit the transaction first
+            conn.execute(statement)
+        if version < SCHEMA_VERSION and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
+            # A log of one row per event: move it into blocks; EmbeddedRuntime rebuilds what derives from it.
+            eventlog.migrate_row_log(conn)
+            conn.execute("PRAGMA user_version = 1")
+        elif version == 0:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a new database
     return conn
 
 

@@ -182,21 +182,15 @@ def entries(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, str,
 
 def migrate_row_log(conn: sqlite3.Connection) -> None:
     """Move a log of one row per event (schema versions 1 and 2) into blocks, in seq order, and drop it with the
-    decisions of that layout (SCHEMA must exist already); the caller replays the log to rebuild decisions,
-    snapshots and read models."""
-    conn.execute("BEGIN")
-    try:
-        first = last_seq(conn) + 1
-        batch: list[bytes] = []
-        ids: list[tuple[str, str]] = []
-        for tenant, event_id, body in conn.execute("SELECT tenant, id, body FROM events ORDER BY seq"):
-            ids.append((tenant, event_id))
-            batch.append(bytes(body))
-        conn.executemany("INSERT INTO event_ids (tenant, id) VALUES (?, ?)", ids)
-        append(conn, first, batch, [b""] * len(batch))
-        conn.execute("DROP TABLE events")
-        conn.execute("DROP TABLE IF EXISTS decisions")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    decisions of that layout (SCHEMA must exist already), in the caller's transaction; the caller replays the log
+    to rebuild decisions, snapshots and read models."""
+    first = last_seq(conn) + 1
+    batch: list[bytes] = []
+    ids: list[tuple[str, str]] = []
+    for tenant, event_id, body in conn.execute("SELECT tenant, id, body FROM events ORDER BY seq"):
+        ids.append((tenant, event_id))
+        batch.append(bytes(body))
+    conn.executemany("INSERT INTO event_ids (tenant, id) VALUES (?, ?)", ids)
+    append(conn, first, batch, [b""] * len(batch))
+    conn.execute("DROP TABLE events")
+    conn.execute("DROP TABLE IF EXISTS decisions")

@@ -8,7 +8,8 @@ rows, and events at or below that position are skipped, so applying an output tw
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 import sqlite_utils
@@ -16,6 +17,24 @@ import sqlite_utils
 from projections.models import READ_MODELS, ReadModel, Row
 
 POSITIONS = "projection_positions"
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on any error), for work that reads and then writes.
+
+    The write lock is taken up front, waiting for other processes as long as the connection's busy timeout. A
+    deferred transaction (or a lone statement) that read first cannot wait: once another process has committed
+    since its read, SQLite fails it at once with "database is locked" (SQLITE_BUSY_SNAPSHOT). That is what two
+    processes creating the schema of one new database together (`licensing project` and `licensing wait`) ran into.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class ProjectionStore:
@@ -34,9 +53,11 @@ class ProjectionStore:
         self._applied: dict[str, int] = {}  # stream -> last position staged (every model is there or past it)
         self._stored_top: dict[str, int] = {}  # stream -> the highest model position found in the database
         self._columns: dict[str, list[str]] = {}
-        self.ensure_schema()
+        with write_transaction(conn):
+            self.ensure_schema()
 
     def ensure_schema(self) -> None:
+        """Tables, index and views of the read models, and the positions stored; in the caller's transaction."""
         for model in self.models:
             for table, (columns, pk) in model.tables.items():
                 self.db[table].create(columns, pk=pk, if_not_exists=True)  # type: ignore[union-attr]

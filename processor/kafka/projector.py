@@ -79,7 +79,9 @@ class Projector:
 
 
 def projected_positions(conn: sqlite3.Connection) -> dict[int, int]:
-    """Per decisions partition, the last offset the read models hold."""
+    """Per decisions partition, the last offset the read models hold (none before a projector has created them)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'projection_positions'").fetchone() is None:
+        return {}
     rows = conn.execute(
         "SELECT stream, position FROM projection_positions WHERE model = 'tenants' AND stream LIKE ?",
         (f"{DECISIONS_TOPIC}:%",),
