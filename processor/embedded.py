@@ -22,18 +22,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from events import ParseError, parse_event
 from events.inputs import InputEvent
 from processor import catalog as catalog_module
 from processor import eventlog
 from processor import state as state_module
+from processor.batchwrite import STREAM, BatchWriter, DecidedBatch, InlineWriter, ProcessWriter
 from processor.context import decode_outputs, encode_output, encode_outputs
 from processor.decide import STALE, decide, new_tenant
 from processor.state import TenantState
 from projections.store import ProjectionStore, write_transaction
 
-STREAM = "embedded"
+WriterMode = Literal["auto", "inline", "process"]
 # Events per transaction. Read-model rows of a batch land on pages all over their tables, and a commit writes
 # every dirtied page to the WAL: fewer commits write them fewer times (200,000: 1,000,000 events ingest ~10 % faster
 # than with 50,000; 500,000 gains nothing more). A crash loses the batch under way, which re-ingesting restores.
@@ -220,32 +222,60 @@ class EmbeddedRuntime:
         lines: Iterable[tuple[str, bytes]],
         progress: Callable[[int], None] | None = None,
         batch_size: int | None = None,
+        writer: WriterMode = "auto",
     ) -> IngestSummary:
         """Append and decide (origin, raw line) pairs; malformed lines go to the dead-letter table.
 
-        One transaction per `batch_size` events (default BATCH): a crash loses at most the batch under way."""
+        One transaction per `batch_size` events (default BATCH): a crash loses at most the batch under way. Past the
+        first batch (with writer "auto"), batches are written by a writer process while the next is decided."""
         size = batch_size or BATCH
         summary = IngestSummary()
         batch: list[tuple[str, bytes]] = []
-        with collector_paused():
-            for origin, raw in lines:
-                batch.append((origin, raw))
-                if len(batch) >= size:
-                    self._ingest_batch(batch, summary)
-                    if progress:
-                        progress(len(batch))
-                    batch = []
-            self._ingest_batch(batch, summary)
-            self._snapshot_at_end()
+        self._next_seq = eventlog.last_seq(self.conn) + 1
+        sink: BatchWriter | None = None
+        try:
+            with collector_paused():
+                for origin, raw in lines:
+                    batch.append((origin, raw))
+                    if len(batch) >= size:
+                        sink = sink or self._writer(writer, more_than_a_batch=True)
+                        self._ingest_batch(batch, summary, sink)
+                        if progress:
+                            progress(len(batch))
+                        batch = []
+                sink = sink or self._writer(writer, more_than_a_batch=False)
+                self._ingest_batch(batch, summary, sink)
+                # The next run starts from the snapshots: renew those that replaying would cost more than.
+                snapshots = self._snapshots(False, SNAPSHOT_AT_END_PER_ENTITY)
+                if snapshots:
+                    sink.write(DecidedBatch(snapshots=snapshots))
+            sink.close()
+        except BaseException:
+            if sink is not None:
+                sink.abort()
+            raise
+        finally:
+            self._after_writing(sink)
         if progress and batch:
             progress(len(batch))
         return summary
 
-    def _ingest_batch(self, batch: list[tuple[str, bytes]], summary: IngestSummary) -> None:
-        """One transaction: append the batch, decide what is new, write decisions and read models."""
+    def _writer(self, mode: WriterMode, more_than_a_batch: bool) -> BatchWriter:
+        if mode == "process" or (mode == "auto" and more_than_a_batch):
+            (path,) = [file for _, name, file in self.conn.execute("PRAGMA database_list") if name == "main"]
+            if path:  # not an in-memory database
+                return ProcessWriter(path)
+        return InlineWriter(self.conn, self.projections)
+
+    def _after_writing(self, sink: BatchWriter | None) -> None:
+        if sink is not None and sink.projects:  # another connection wrote the read models: reload their positions
+            self.projections = ProjectionStore(self.conn)
+
+    def _ingest_batch(self, batch: list[tuple[str, bytes]], summary: IngestSummary, sink: BatchWriter) -> None:
+        """Parse the batch, leave out duplicates, decide what is new, and hand it all to the writer."""
         parsed: list[InputEvent] = []
         raws: list[bytes] = []
-        dead: list[tuple[str, str | None, str, str, bytes]] = []
+        decided = DecidedBatch()
         for origin, raw in batch:
             if not raw.strip():
                 continue
@@ -253,43 +283,74 @@ class EmbeddedRuntime:
                 parsed.append(parse_event(raw))
                 raws.append(raw)
             except ParseError as exc:
-                dead.append((hashlib.sha256(raw).hexdigest(), exc.tenant, origin, exc.reason, raw))
+                decided.dead.append((hashlib.sha256(raw).hexdigest(), exc.tenant, origin, exc.reason, raw))
                 summary.dead_lettered += 1
                 if len(summary.reasons) < 5:
                     summary.reasons.append(f"{origin}: {exc.reason}")
-        self.conn.execute("BEGIN")
-        try:
-            if dead:  # the same bad line ingested again is recorded once
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO dead_letters (digest, tenant, origin, reason, body) VALUES (?, ?, ?, ?, ?)",
-                    dead,
-                )
-            first = eventlog.last_seq(self.conn) + 1
-            fresh = eventlog.new_ids(self.conn, parsed)
-            if fresh is not None:  # some were already in the log (or earlier in this batch)
-                summary.duplicates += len(parsed) - len(fresh)
-                parsed = [parsed[index] for index in fresh]
-                raws = [raws[index] for index in fresh]
-            outputs: list[bytes] = []
-            tenants = self.tenants
-            for seq, event in enumerate(parsed, first):
-                # A tenant not in memory yet is loaded from the log before this batch is appended to it.
-                state = tenants.get(event.tenant) or self.tenant(event.tenant)
-                outputs.append(self._decide(state, event, seq, summary))
-            del parsed
-            eventlog.append(self.conn, first, raws, outputs)
-            self._commit(snapshot=True)  # renews only the snapshots that are due
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
+        fresh, decided.ids = self._fresh(parsed, sink)
+        if fresh is not None:  # some were already in the log (or earlier in this batch)
+            summary.duplicates += len(parsed) - len(fresh)
+            parsed = [parsed[index] for index in fresh]
+            raws = [raws[index] for index in fresh]
+        first = self._next_seq
+        outputs: list[bytes] = []
+        tenants = self.tenants
+        projected = decided.projected if sink.projects else None
+        for seq, event in enumerate(parsed, first):
+            # A tenant not in memory yet is loaded from the log (every event of it there is committed).
+            state = tenants.get(event.tenant) or self.tenant(event.tenant)
+            outputs.append(self._decide(state, event, seq, summary, decided.stale, projected))
+        del parsed
+        decided.blocks = eventlog.chunk(first, raws, outputs)
+        self._next_seq = first + len(raws)
+        decided.snapshots = self._snapshots(False, SNAPSHOT_PER_ENTITY)  # only those due
+        if decided.blocks or decided.dead or decided.snapshots:
+            sink.write(decided)
         settle_young_objects()
 
-    def _decide(self, tenant: TenantState, event: InputEvent, seq: int, summary: IngestSummary | None) -> bytes:
-        """Decide one logged event; its outputs as the decisions log stores them (b"" for none)."""
+    def _fresh(self, parsed: list[InputEvent], sink: BatchWriter) -> tuple[list[int] | None, dict[str, list[str]]]:
+        """Indexes of the events not in the log yet (None: all of them, the usual case; the first copy wins), and
+        their ids per tenant. The log is what is committed plus what the writer may not have committed yet."""
+        by_tenant: dict[str, list[str]] = {}
+        for event in parsed:
+            ids = by_tenant.get(event.tenant)
+            if ids is None:
+                ids = by_tenant[event.tenant] = []
+            ids.append(event.id)
+        known: dict[str, set[str]] = {}
+        for tenant, ids in by_tenant.items():
+            logged = eventlog.known_ids(self.conn, tenant, ids) | sink.pending_ids(tenant)
+            if logged or len(set(ids)) < len(ids):
+                known[tenant] = logged
+        if not known:
+            return None, by_tenant
+        fresh: list[int] = []
+        seen: set[tuple[str, str]] = set()
+        fresh_ids: dict[str, list[str]] = {}
+        for index, event in enumerate(parsed):
+            key = (event.tenant, event.id)
+            if key in seen or event.id in known.get(event.tenant, ()):
+                continue
+            seen.add(key)
+            fresh.append(index)
+            fresh_ids.setdefault(event.tenant, []).append(event.id)
+        return fresh, fresh_ids
+
+    def _decide(
+        self,
+        tenant: TenantState,
+        event: InputEvent,
+        seq: int,
+        summary: IngestSummary | None,
+        stale: list[int],
+        projected: list[tuple[int, str, str, str]] | None,
+    ) -> bytes:
+        """Decide one logged event; its outputs as the decisions log stores them (b"" for none). Its read-model
+        changes are staged here, or left to the writer in `projected`."""
         decision = decide(tenant, event)
         self._covered[event.tenant] = seq
         if decision.status == STALE:
-            self.conn.execute("INSERT INTO stale_events (seq) VALUES (?)", (seq,))
+            stale.append(seq)
             if summary:
                 summary.stale += 1
             return b""
@@ -298,25 +359,12 @@ class EmbeddedRuntime:
         outputs = decision.outputs
         if not outputs:
             return b""
-        self.projections.apply(outputs, STREAM, seq)
-        return encode_outputs(outputs)
-
-    def _commit(self, snapshot: bool = False, force: bool = False) -> None:
-        self.projections.flush()
-        if snapshot:
-            self._snapshot(force, SNAPSHOT_PER_ENTITY)
-        self.conn.execute("COMMIT")
-
-    def _snapshot_at_end(self) -> None:
-        """The next run starts from the snapshots: renew those that replaying would cost more than (see
-        SNAPSHOT_AT_END_PER_ENTITY). Everything else of the ingest is committed already."""
-        self.conn.execute("BEGIN")
-        try:
-            self._snapshot(False, SNAPSHOT_AT_END_PER_ENTITY)
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        encoded = encode_outputs(outputs)
+        if projected is None:
+            self.projections.apply(outputs, STREAM, seq)
+        else:
+            projected.append((seq, event.id, event.time, event.tenant))
+        return encoded
 
     # ---- tenant states ------------------------------------------------------------------------------------
 
@@ -340,9 +388,9 @@ class EmbeddedRuntime:
         self._covered[tenant_id] = covered
         return state
 
-    def _snapshot(self, force: bool, per_entity: float) -> None:
-        """Renew the snapshots that are due (see SNAPSHOT_EVERY): at least SNAPSHOT_EVERY events behind, and at least
-        `per_entity` times the tenant's users and groups; `force` renews every tenant's."""
+    def _snapshots(self, force: bool, per_entity: float) -> list[tuple[str, int, bytes]]:
+        """The snapshots rows due (see SNAPSHOT_EVERY): at least SNAPSHOT_EVERY events behind, and at least
+        `per_entity` times the tenant's users and groups; `force`: every tenant's."""
         rows = []
         for tenant_id, state in self.tenants.items():
             covered = self._covered.get(tenant_id, 0)
@@ -351,45 +399,53 @@ class EmbeddedRuntime:
             if force or due:
                 rows.append((tenant_id, covered, STATE_FORMAT + pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
                 self._snapshotted[tenant_id] = covered
-        self.conn.executemany("INSERT OR REPLACE INTO snapshots (tenant, event_seq, state) VALUES (?, ?, ?)", rows)
+        return rows
 
     # ---- rebuild ------------------------------------------------------------------------------------------
 
-    def replay(self, progress: Callable[[int], None] | None = None) -> int:
-        """Throw away every derived thing (states, decisions, read models) and rebuild it from the event log."""
-        self.conn.execute("BEGIN")
+    def replay(self, progress: Callable[[int], None] | None = None, writer: WriterMode = "auto") -> int:
+        """Throw away every derived thing (states, decisions, read models) and rebuild it from the event log, in one
+        transaction. A log of more than a batch is written by a writer process while the next batch is decided."""
+        sink = self._writer(writer, more_than_a_batch=eventlog.count(self.conn) > BATCH)
+        self.tenants.clear()
+        self._covered.clear()
+        self._snapshotted.clear()
+        count = 0
         try:
-            for table in (*eventlog.DERIVED_TABLES, "snapshots"):
-                self.conn.execute(f"DELETE FROM {table}")
-            self.projections.reset()
-            self.tenants.clear()
-            self._covered.clear()
-            self._snapshotted.clear()
-            count = pending = 0
+            sink.write(DecidedBatch(reset=True, commit=False))
+            decided = DecidedBatch(commit=False)
+            pending = 0
             with collector_paused():
                 for first, raw_lines in eventlog.blocks(self.conn):
                     outputs = []
+                    projected = decided.projected if sink.projects else None
                     for seq, raw in enumerate(raw_lines, first):
                         event = parse_event(raw)
                         state = self.tenants.get(event.tenant)
                         if state is None:
                             state = self.tenants[event.tenant] = new_tenant(event.tenant)
-                        outputs.append(self._decide(state, event, seq, None))
-                    eventlog.store_decisions(self.conn, first, outputs)
+                        outputs.append(self._decide(state, event, seq, None, decided.stale, projected))
+                    decided.blocks.append((first, len(outputs), None, eventlog.frame(outputs)))
                     count += len(raw_lines)
                     pending += len(raw_lines)
-                    if pending >= BATCH:  # bound the staged read-model rows
-                        self.projections.flush()
+                    if pending >= BATCH:  # bound what is staged
+                        sink.write(decided)
+                        decided = DecidedBatch(commit=False)
                         settle_young_objects()
                         if progress:
                             progress(pending)
                         pending = 0
-                self._commit(snapshot=True, force=True)
-            if progress and pending:
-                progress(pending)
+                decided.snapshots = self._snapshots(True, SNAPSHOT_PER_ENTITY)
+                decided.commit = True
+                sink.write(decided)
+            sink.close()
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            sink.abort()
             raise
+        finally:
+            self._after_writing(sink)
+        if progress and pending:
+            progress(pending)
         return count
 
 

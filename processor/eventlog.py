@@ -14,7 +14,6 @@ import sqlite3
 import struct
 import zlib
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import orjson
 import zstandard
@@ -49,19 +48,12 @@ CREATE TABLE IF NOT EXISTS stale_events (
 DERIVED_TABLES = ("decision_blocks", "stale_events")
 
 
-def pack(items: Sequence[bytes]) -> bytes:
-    """Byte strings (which may contain anything, newlines included) as one compressed blob."""
-    header = struct.pack(f"<I{len(items)}I", len(items), *map(len, items))
-    # A compressor per block (~8 us): instances must not be shared between threads.
-    return zstandard.ZstdCompressor(level=COMPRESSION).compress(header + b"".join(items))
+def frame(items: Sequence[bytes]) -> bytes:
+    """Byte strings (which may contain anything, newlines included) as one: their count, lengths, and contents."""
+    return struct.pack(f"<I{len(items)}I", len(items), *map(len, items)) + b"".join(items)
 
 
-def unpack(blob: bytes) -> list[bytes]:
-    """The items of a packed block: Zstandard, or zlib as databases written before it hold."""
-    if blob[:4] == ZSTD_MAGIC:
-        data = zstandard.ZstdDecompressor().decompress(blob)
-    else:
-        data = zlib.decompress(blob)
+def unframe(data: bytes) -> list[bytes]:
     (count,) = struct.unpack_from("<I", data)
     lengths = struct.unpack_from(f"<{count}I", data, 4)
     items, at = [], 4 + 4 * count
@@ -69,6 +61,21 @@ def unpack(blob: bytes) -> list[bytes]:
         items.append(data[at : at + length])
         at += length
     return items
+
+
+def pack(items: Sequence[bytes]) -> bytes:
+    """Byte strings as one compressed blob."""
+    return _compressor().compress(frame(items))
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    # One per block or call (~8 us): instances must not be shared between threads.
+    return zstandard.ZstdCompressor(level=COMPRESSION)
+
+
+def unpack(blob: bytes) -> list[bytes]:
+    """The items of a packed block: Zstandard, or zlib as databases written before it hold."""
+    return unframe(zstandard.ZstdDecompressor().decompress(blob) if blob[:4] == ZSTD_MAGIC else zlib.decompress(blob))
 
 
 def last_seq(conn: sqlite3.Connection) -> int:
@@ -80,20 +87,36 @@ def count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT coalesce(sum(events), 0) FROM log_blocks").fetchone()[0])
 
 
+# A run of consecutive events as written: (seq of the first, how many, their framed raw lines or None when they are
+# in the log already, their framed outputs). Framing is cheap; the writer compresses.
+Block = tuple[int, int, bytes | None, bytes]
+
+
+def chunk(first_seq: int, lines: Sequence[bytes] | None, outputs: Sequence[bytes]) -> list[Block]:
+    """Consecutive events from `first_seq` on (outputs[i] belongs to lines[i]) cut into framed blocks of BLOCK."""
+    return [
+        (
+            first_seq + at,
+            len(outputs[at : at + BLOCK]),
+            None if lines is None else frame(lines[at : at + BLOCK]),
+            frame(outputs[at : at + BLOCK]),
+        )
+        for at in range(0, len(outputs), BLOCK)
+    ]
+
+
 def append(conn: sqlite3.Connection, first_seq: int, lines: Sequence[bytes], outputs: Sequence[bytes]) -> None:
     """Store consecutive events from `first_seq` on and their decisions (outputs[i] belongs to lines[i])."""
-    blocks, decisions = [], []
-    for at in range(0, len(lines), BLOCK):
-        seq, chunk = first_seq + at, lines[at : at + BLOCK]
-        blocks.append((seq, len(chunk), pack(chunk)))
-        decisions.append((seq, pack(outputs[at : at + BLOCK])))
-    conn.executemany("INSERT INTO log_blocks (first_seq, events, lines) VALUES (?, ?, ?)", blocks)
+    write_blocks(conn, chunk(first_seq, lines, outputs))
+
+
+def write_blocks(conn: sqlite3.Connection, blocks: Sequence[Block]) -> None:
+    """Compress and store blocks: their lines (unless logged already) and their decisions."""
+    compressor = _compressor()
+    logged = [(seq, count, compressor.compress(lines)) for seq, count, lines, _ in blocks if lines is not None]
+    conn.executemany("INSERT INTO log_blocks (first_seq, events, lines) VALUES (?, ?, ?)", logged)
+    decisions = [(seq, compressor.compress(outputs)) for seq, _, _, outputs in blocks]
     conn.executemany("INSERT INTO decision_blocks (first_seq, outputs) VALUES (?, ?)", decisions)
-
-
-def store_decisions(conn: sqlite3.Connection, first_seq: int, outputs: Sequence[bytes]) -> None:
-    """The decisions of the log block starting at `first_seq` (a replay rebuilds them block by block)."""
-    conn.execute("INSERT INTO decision_blocks (first_seq, outputs) VALUES (?, ?)", (first_seq, pack(outputs)))
 
 
 def blocks(conn: sqlite3.Connection, after: int = 0) -> Iterator[tuple[int, list[bytes]]]:
@@ -128,48 +151,31 @@ def decided(conn: sqlite3.Connection) -> Iterator[tuple[int, bytes, bytes]]:
                     yield seq, raw, stored
 
 
-def new_ids(conn: sqlite3.Connection, events: Sequence[Any]) -> list[int] | None:
-    """Record the ids of `events`; None if all were new (the usual case), else the indexes of the new ones (the
-    first copy wins): the caller leaves duplicates of the log or of each other out."""
-    conn.execute("SAVEPOINT ids")
-    by_tenant: dict[str, list[str]] = {}
-    for event in events:
-        ids = by_tenant.get(event.tenant)
-        if ids is None:
-            ids = by_tenant[event.tenant] = []
-        ids.append(event.id)
-    inserted = sum(_insert_ids(conn, tenant, ids) for tenant, ids in by_tenant.items())
-    if inserted == len(events):
-        conn.execute("RELEASE ids")
-        return None
-    conn.execute("ROLLBACK TO ids")
-    fresh: list[int] = []
-    seen: set[tuple[str, str]] = set()
-    for index, event in enumerate(events):
-        key = (event.tenant, event.id)
-        if key in seen or conn.execute("SELECT 1 FROM event_ids WHERE tenant = ? AND id = ?", key).fetchone():
-            continue
-        seen.add(key)
-        fresh.append(index)
-    conn.executemany("INSERT INTO event_ids (tenant, id) VALUES (?, ?)", seen)
-    conn.execute("RELEASE ids")
-    return fresh
+def known_ids(conn: sqlite3.Connection, tenant: str, ids: list[str]) -> set[str]:
+    """Those of the tenant's `ids` that are in the log already (their events are duplicates).
 
-
-def _insert_ids(conn: sqlite3.Connection, tenant: str, ids: list[str]) -> int:
-    """Insert the tenant's ids that are not there yet; how many were inserted.
-
-    One statement over a JSON array instead of a row per id: SQLite unpacks the array itself, half the cost per id
-    of executemany (bench/README.md). An id holding NUL, which SQLite's JSON reader would cut short, goes row by row.
+    One statement over a JSON array instead of a query per id: SQLite unpacks the array itself (bench/README.md).
+    An id holding NUL, which SQLite's JSON reader would cut short, is looked up on its own.
     """
     payload = orjson.dumps(ids)
     if b"\\u0000" in payload:
-        return conn.executemany(
-            "INSERT OR IGNORE INTO event_ids (tenant, id) VALUES (?, ?)", [(tenant, event_id) for event_id in ids]
-        ).rowcount
-    return conn.execute(
-        "INSERT OR IGNORE INTO event_ids (tenant, id) SELECT ?, value FROM json_each(?)", (tenant, payload.decode())
-    ).rowcount
+        query = "SELECT 1 FROM event_ids WHERE tenant = ? AND id = ?"
+        return {event_id for event_id in ids if conn.execute(query, (tenant, event_id)).fetchone()}
+    rows = conn.execute(
+        "SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM event_ids WHERE tenant = ? AND id = value)",
+        (payload.decode(), tenant),
+    )
+    return {event_id for (event_id,) in rows}
+
+
+def record_ids(conn: sqlite3.Connection, tenant: str, ids: list[str]) -> None:
+    """Record the ids of newly logged events; one already there is an error (IntegrityError): only a process
+    appending to the log meanwhile can have put it there, and then this batch's sequence numbers are taken too."""
+    payload = orjson.dumps(ids)
+    if b"\\u0000" in payload:
+        conn.executemany("INSERT INTO event_ids (tenant, id) VALUES (?, ?)", [(tenant, event_id) for event_id in ids])
+    else:
+        conn.execute("INSERT INTO event_ids (tenant, id) SELECT ?, value FROM json_each(?)", (tenant, payload.decode()))
 
 
 def entries(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, str, str]]:
