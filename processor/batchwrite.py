@@ -107,7 +107,9 @@ def _project(store: ProjectionStore, batch: DecidedBatch) -> None:
 class BatchWriter(Protocol):
     projects: bool  # True: the writer applies outputs to the read models (batches carry `projected`)
 
-    def write(self, batch: DecidedBatch) -> None: ...
+    def write(self, batch: DecidedBatch, ids: dict[str, set[str]] | None = None) -> None:
+        """Write the batch; `ids`, if given, holds (at least) its ids per tenant, as sets."""
+        ...
 
     def pending_ids(self, tenant: str) -> set[str]:
         """Ids of the tenant's events written by batches that may not be committed yet."""
@@ -130,7 +132,7 @@ class InlineWriter:
     def __init__(self, conn: sqlite3.Connection, store: ProjectionStore) -> None:
         self.conn, self.store = conn, store
 
-    def write(self, batch: DecidedBatch) -> None:
+    def write(self, batch: DecidedBatch, ids: dict[str, set[str]] | None = None) -> None:
         write_batch(self.conn, self.store, batch)
 
     def pending_ids(self, tenant: str) -> set[str]:
@@ -170,11 +172,11 @@ class ProcessWriter:
         child.close()
         self._unconfirmed: deque[dict[str, set[str]]] = deque()
 
-    def write(self, batch: DecidedBatch) -> None:
+    def write(self, batch: DecidedBatch, ids: dict[str, set[str]] | None = None) -> None:
         while self._unconfirmed:
             self._confirm()
         self._pipe.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
-        self._unconfirmed.append({tenant: set(ids) for tenant, ids in batch.ids.items()})
+        self._unconfirmed.append(ids if ids is not None else {tenant: set(of) for tenant, of in batch.ids.items()})
 
     def pending_ids(self, tenant: str) -> set[str]:
         while self._unconfirmed and self._pipe.poll():

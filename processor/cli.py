@@ -90,8 +90,8 @@ def progress_bar() -> Progress:
     "--batch-size",
     type=click.IntRange(min=1),
     default=None,
-    help="Events per transaction (default 200,000): smaller loses less work to a crash and holds less memory "
-    "(~2.7 KB per event), larger ingests faster.",
+    help="Events per transaction (default 100,000): smaller loses less work to a crash and holds less memory "
+    "(~2.7 KB per event, two batches at a time), larger ingests faster.",
 )
 def ingest(files: tuple[str, ...], db: str | None, batch_size: int | None) -> None:
     """Append JSON Lines event files ('-' = stdin) to the log and decide them.

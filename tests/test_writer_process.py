@@ -1,0 +1,110 @@
+"""Batches written by the writer process are committed exactly as the deciding process would have written them, and
+a failure of the writer stops the ingest instead of being lost."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from processor.batchwrite import LogAppendedElsewhere, WriterFailed
+from processor.demo_tenant import generate_demo_events
+from processor.embedded import EmbeddedRuntime, open_database
+
+
+def _lines() -> list[tuple[str, bytes]]:
+    """Two tenants' demo events with repeats (of the batch before, in flight while the next is decided, and within a
+    batch), a malformed line and a blank one."""
+    lines = [json.dumps(event).encode() for event in generate_demo_events(users=300)]
+    lines += [json.dumps(event).encode() for event in generate_demo_events(users=200, tenant="fabrikam")]
+    lines.insert(700, lines[650])  # the batch before (batches of 100)
+    lines.insert(905, lines[903])  # the same batch
+    lines.insert(1200, b'{"specversion": "1.0", "id": "broken"')
+    lines.insert(1300, b"   ")
+    lines += lines[:150]  # the start of the log again
+    return [(f"line {n}", line) for n, line in enumerate(lines, 1)]
+
+
+def _contents(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in a fixed order."""
+    tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    return {table: sorted(conn.execute(f"SELECT * FROM {table}"), key=repr) for table in tables}
+
+
+def test_the_writer_process_commits_what_the_deciding_process_would(tmp_path: Path) -> None:
+    lines = _lines()
+    inline = EmbeddedRuntime(open_database(tmp_path / "inline.db"))
+    summary = inline.ingest(lines, batch_size=100, writer="inline")
+    assert summary.duplicates == 152 and summary.dead_lettered == 1
+    process = EmbeddedRuntime(open_database(tmp_path / "process.db"))
+    assert process.ingest(lines, batch_size=100, writer="process") == summary
+    expected = _contents(inline.conn)
+    assert len(expected["license_assignments"]) > 500 and len(expected["log_blocks"]) > 20
+    assert _contents(process.conn) == expected
+
+    # ingesting everything again: all duplicates, nothing written
+    again = process.ingest(lines, batch_size=100, writer="process")
+    assert (again.accepted, again.duplicates) == (0, summary.accepted + summary.stale + summary.duplicates)
+    assert _contents(process.conn) == expected
+
+    # a replay written by the writer process rebuilds the same decisions, read models and snapshots
+    assert process.replay(writer="process") == inline.replay(writer="inline")
+    assert _contents(process.conn) == _contents(inline.conn)
+
+
+def _appending_elsewhere(db: Path, lines: list[tuple[str, bytes]], at: int) -> Iterator[tuple[str, bytes]]:
+    """The lines, with another connection appending an event to the log when line `at` is read."""
+    for n, line in enumerate(lines):
+        if n == at:
+            other = open_database(db)
+            other.execute(
+                "INSERT INTO log_blocks (first_seq, events, lines) SELECT max(first_seq + events), 1, x'00' "
+                "FROM log_blocks"
+            )
+            other.close()
+        yield line
+
+
+@pytest.mark.parametrize("writer", ["inline", "process"])
+def test_another_process_appending_meanwhile_stops_the_ingest(tmp_path: Path, writer: str) -> None:
+    lines = _lines()[:1000]
+    db = tmp_path / "log.db"
+    runtime = EmbeddedRuntime(open_database(db))
+    expected_error = LogAppendedElsewhere if writer == "inline" else WriterFailed
+    with pytest.raises(expected_error, match="LogAppendedElsewhere|the log ends at"):
+        runtime.ingest(_appending_elsewhere(db, lines, 450), batch_size=100, writer=writer)  # type: ignore[arg-type]
+    # every batch before the foreign event is whole: its events are logged, decided and projected
+    conn = open_database(db)
+    logged = conn.execute("SELECT sum(events) FROM log_blocks").fetchone()[0] - 1
+    assert logged >= 300 and logged % 100 == 0
+    assert conn.execute("SELECT count(*) FROM event_ids").fetchone()[0] == logged
+    decided = conn.execute("SELECT max(first_seq) FROM decision_blocks").fetchone()[0]
+    assert decided <= logged < decided + 100
+
+
+def test_ids_being_written_are_known_to_the_deciding_process_until_committed(tmp_path: Path) -> None:
+    """Between handing a batch to the writer and its commit, its ids are the writer's pending ones; after, the
+    database's. At every moment one of the two holds them: a repeat in the next batch is never missed."""
+    from processor import eventlog
+    from processor.batchwrite import DecidedBatch, ProcessWriter
+
+    db = tmp_path / "log.db"
+    conn = open_database(db)
+    ids = [f"event-{n}" for n in range(20_000)]
+    lines = [json.dumps({"id": event_id, "padding": "x" * 200}).encode() for event_id in ids]
+    writer = ProcessWriter(str(db))
+    try:
+        writer.write(DecidedBatch(blocks=eventlog.chunk(1, lines, [b""] * len(lines)), ids={"contoso": ids}))
+        while True:
+            pending = writer.pending_ids("contoso")  # first: what it no longer holds is committed by the next look
+            committed = eventlog.known_ids(conn, "contoso", ids)
+            assert committed | pending == set(ids), "ids in flight are neither committed nor pending"
+            if not pending:
+                break
+    finally:
+        writer.close()
+    assert eventlog.known_ids(conn, "contoso", ids) == set(ids)
+    assert eventlog.count(conn) == len(ids)
