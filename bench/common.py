@@ -29,6 +29,9 @@ def workload_file(users: int, groups: int, events: int, seed: int = 1) -> Path:
         tmp = path.with_suffix(".tmp")
         Workload(users, groups, events, seed).write(tmp)
         tmp.rename(path)
+        # Written back now, not while a timed ingest is running: its WAL checkpoints would wait behind ~200 MB of
+        # the benchmark's own writes.
+        os.sync()
     return path
 
 
