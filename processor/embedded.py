@@ -1,10 +1,11 @@
-"""The embedded runtime: an append-only SQLite event log, the decision core, and the read models, in one process.
+"""The embedded runtime: an append-only SQLite event log, the decision core, and the read models, without a broker.
 
 One SQLite transaction per batch holds the appended input events, their output events (the decisions log) and the
 read-model rows with their positions, so a crash anywhere loses a whole batch or nothing; re-ingesting the file
 then appends exactly what is missing (ids already in the log are duplicates). Tenant states are snapshotted with
 the log sequence they cover, and rebuilt by replaying the log after that sequence.
 
+Batches past the first are written by a writer process (processor.batchwrite) while the next one is decided.
 Speed (bench/README.md): the cyclic garbage collector is paused while deciding and the long-lived tenant state is
 frozen out of its reach after every batch; the event and decisions logs are compressed blocks (processor.eventlog).
 """
