@@ -68,11 +68,11 @@ def write_batch(conn: sqlite3.Connection, store: ProjectionStore, batch: Decided
                 "INSERT OR IGNORE INTO dead_letters (digest, tenant, origin, reason, body) VALUES (?, ?, ?, ?, ?)",
                 batch.dead,
             )
-        for tenant, ids in batch.ids.items():
-            eventlog.record_ids(conn, tenant, ids)
         new = [block for block in batch.blocks if block[2] is not None]
         if new and new[0][0] != eventlog.last_seq(conn) + 1:
             raise LogAppendedElsewhere(f"the log ends at {eventlog.last_seq(conn)}, this batch starts at {new[0][0]}")
+        for tenant, ids in batch.ids.items():
+            eventlog.record_ids(conn, tenant, ids)
         eventlog.write_blocks(conn, batch.blocks)
         if batch.stale:
             conn.executemany("INSERT INTO stale_events (seq) VALUES (?)", [(seq,) for seq in batch.stale])
@@ -149,8 +149,8 @@ class InlineWriter:
 class ProcessWriter:
     """Writes in a child process with its own connection, one batch behind the deciding process.
 
-    At most one batch is in flight: `write` first waits until the one before the last is committed, so the
-    deciding process runs ahead by one batch and the ids of that batch are all it has to keep in mind (the database
+    At most one batch is in flight: `write` first waits until the batch before is written, so the deciding
+    process runs ahead by one batch and the ids of that batch are all it has to keep in mind (the database
     tells it about every committed one).
     """
 

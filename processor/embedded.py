@@ -213,7 +213,6 @@ class EmbeddedRuntime:
         self.tenants: dict[str, TenantState] = {}
         self._covered: dict[str, int] = {}  # tenant -> last log seq folded into its in-memory state
         self._snapshotted: dict[str, int] = {}  # tenant -> log seq its stored snapshot covers
-        self._id_sets: dict[str, set[str]] = {}  # tenant -> the ids of the batch under way (a superset of its new ones)
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             self.replay()  # derived tables of an older layout were dropped by open_database
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -297,7 +296,7 @@ class EmbeddedRuntime:
             if ids is None:
                 ids = by_tenant[event.tenant] = []
             ids.append(event.id)
-        fresh, decided.ids = self._fresh(parsed, by_tenant, sink)
+        fresh, decided.ids, id_sets = self._fresh(parsed, by_tenant, sink)
         if fresh is not None:  # some were already in the log (or earlier in this batch)
             summary.duplicates += len(parsed) - len(fresh)
             parsed = [parsed[index] for index in fresh]
@@ -315,19 +314,19 @@ class EmbeddedRuntime:
         self._next_seq = first + len(raws)
         decided.snapshots = self._snapshots(False, SNAPSHOT_PER_ENTITY)  # only those due
         if decided.blocks or decided.dead or decided.snapshots:
-            sink.write(decided, self._id_sets)
+            sink.write(decided, id_sets)
         settle_young_objects()
 
     def _fresh(
         self, parsed: list[InputEvent], by_tenant: dict[str, list[str]], sink: BatchWriter
-    ) -> tuple[list[int] | None, dict[str, list[str]]]:
-        """Indexes of the events not in the log yet (None: all of them, the usual case; the first copy wins), and
-        their ids per tenant (`by_tenant`: those of `parsed`). The log is what is committed plus what the writer
-        may not have committed yet."""
+    ) -> tuple[list[int] | None, dict[str, list[str]], dict[str, set[str]]]:
+        """Indexes of the events not in the log yet (None: all of them, the usual case; the first copy wins), their
+        ids per tenant (`by_tenant`: those of `parsed`), and every id of `parsed` per tenant as a set. The log is
+        what is committed plus what the writer may not have committed yet."""
         known: dict[str, set[str]] = {}
-        self._id_sets = {}
+        id_sets: dict[str, set[str]] = {}
         for tenant, ids in by_tenant.items():
-            unique = self._id_sets[tenant] = set(ids)
+            unique = id_sets[tenant] = set(ids)
             # In this order: a batch committed after the first look is in the database by the second.
             in_flight = sink.pending_ids(tenant)
             logged = eventlog.known_ids(self.conn, tenant, ids)
@@ -336,7 +335,7 @@ class EmbeddedRuntime:
             if logged or len(unique) < len(ids):
                 known[tenant] = logged
         if not known:
-            return None, by_tenant
+            return None, by_tenant, id_sets
         fresh: list[int] = []
         seen: set[tuple[str, str]] = set()
         fresh_ids: dict[str, list[str]] = {}
@@ -347,7 +346,7 @@ class EmbeddedRuntime:
             seen.add(key)
             fresh.append(index)
             fresh_ids.setdefault(event.tenant, []).append(event.id)
-        return fresh, fresh_ids
+        return fresh, fresh_ids, id_sets
 
     def _decide(
         self,
