@@ -4,6 +4,7 @@ a failure of the writer stops the ingest instead of being lost."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,16 @@ def _contents(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
     return {table: sorted(conn.execute(f"SELECT * FROM {table}"), key=repr) for table in tables}
 
 
-def test_the_writer_process_commits_what_the_deciding_process_would(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared_file", ["memfd", "temporary file"])
+def test_the_writer_process_commits_what_the_deciding_process_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_file: str
+) -> None:
+    """The batches' bulky parts reach the writer through an in-memory file, or a temporary one where the system has
+    no memfd."""
+    if shared_file == "temporary file":
+        monkeypatch.delattr(os, "memfd_create", raising=False)
+    elif not hasattr(os, "memfd_create"):
+        pytest.skip("no memfd on this system")
     lines = _lines()
     inline = EmbeddedRuntime(open_database(tmp_path / "inline.db"))
     summary = inline.ingest(lines, batch_size=100, writer="inline")
