@@ -302,13 +302,8 @@ class EmbeddedRuntime:
             parsed = [parsed[index] for index in fresh]
             raws = [raws[index] for index in fresh]
         first = self._next_seq
-        outputs: list[bytes] = []
-        tenants = self.tenants
-        projected = decided.projected if sink.projects else None
-        for seq, event in enumerate(parsed, first):
-            # A tenant not in memory yet is loaded from the log (every event of it there is committed).
-            state = tenants.get(event.tenant) or self.tenant(event.tenant)
-            outputs.append(self._decide(state, event, seq, summary, decided.stale, projected))
+        # A tenant not in memory yet is loaded from the log (every event of it there is committed).
+        outputs = self._decide_all(parsed, first, self.tenant, decided, sink.projects, summary)
         del parsed
         decided.blocks = eventlog.chunk(first, raws, outputs)
         self._next_seq = first + len(raws)
@@ -348,35 +343,48 @@ class EmbeddedRuntime:
             fresh_ids.setdefault(event.tenant, []).append(event.id)
         return fresh, fresh_ids, id_sets
 
-    def _decide(
+    def _decide_all(
         self,
-        tenant: TenantState,
-        event: InputEvent,
-        seq: int,
-        summary: IngestSummary | None,
-        stale: list[int],
-        projected: list[tuple[int, str, str, str]] | None,
-    ) -> bytes:
-        """Decide one logged event; its outputs as the decisions log stores them (b"" for none). Its read-model
-        changes are staged here, or left to the writer in `projected`."""
-        decision = decide(tenant, event)
-        self._covered[event.tenant] = seq
-        if decision.status == STALE:
-            stale.append(seq)
-            if summary:
-                summary.stale += 1
-            return b""
-        if summary:
-            summary.accepted += 1
-        outputs = decision.outputs
-        if not outputs:
-            return b""
-        encoded = encode_outputs(outputs)
-        if projected is None:
-            self.projections.apply(outputs, STREAM, seq)
-        else:
-            projected.append((seq, event.id, event.time, event.tenant))
-        return encoded
+        events: Iterable[InputEvent],
+        first: int,
+        load: Callable[[str], TenantState],
+        decided: DecidedBatch,
+        projects: bool,
+        summary: IngestSummary | None = None,
+    ) -> list[bytes]:
+        """Decide logged events, seqs from `first` on: their outputs as the decisions log stores them (b"" for
+        none). Their read-model changes are staged here, or listed in `decided.projected` for the writer;
+        `load(tenant)` gives a tenant not in memory. One loop for a whole batch: this is the ingest's hot path."""
+        outputs: list[bytes] = []
+        keep = outputs.append
+        stale = decided.stale
+        project = None if projects else self.projections.apply
+        projected = decided.projected.append
+        tenants = self.tenants
+        covered = self._covered
+        accepted = 0
+        for seq, event in enumerate(events, first):
+            tenant_id = event.tenant
+            state = tenants.get(tenant_id) or load(tenant_id)
+            status, changes = decide(state, event)
+            covered[tenant_id] = seq
+            if status == STALE:
+                stale.append(seq)
+                keep(b"")
+                continue
+            accepted += 1
+            if not changes:
+                keep(b"")
+                continue
+            keep(encode_outputs(changes))
+            if project is None:
+                projected((seq, event.id, event.time, tenant_id))
+            else:
+                project(changes, STREAM, seq)
+        if summary is not None:
+            summary.accepted += accepted
+            summary.stale += len(outputs) - accepted
+        return outputs
 
     # ---- tenant states ------------------------------------------------------------------------------------
 
@@ -398,6 +406,10 @@ class EmbeddedRuntime:
                 covered = seq
         self.tenants[tenant_id] = state
         self._covered[tenant_id] = covered
+        return state
+
+    def _new_tenant(self, tenant_id: str) -> TenantState:
+        state = self.tenants[tenant_id] = new_tenant(tenant_id)
         return state
 
     def _snapshots(self, force: bool, per_entity: float) -> list[tuple[str, int, bytes]]:
@@ -429,14 +441,8 @@ class EmbeddedRuntime:
             pending = 0
             with collector_paused():
                 for first, raw_lines in eventlog.blocks(self.conn):
-                    outputs = []
-                    projected = decided.projected if sink.projects else None
-                    for seq, raw in enumerate(raw_lines, first):
-                        event = parse_event(raw)
-                        state = self.tenants.get(event.tenant)
-                        if state is None:
-                            state = self.tenants[event.tenant] = new_tenant(event.tenant)
-                        outputs.append(self._decide(state, event, seq, None, decided.stale, projected))
+                    events = [parse_event(raw) for raw in raw_lines]
+                    outputs = self._decide_all(events, first, self._new_tenant, decided, sink.projects)
                     decided.blocks.append((first, len(outputs), None, eventlog.frame(outputs)))
                     count += len(raw_lines)
                     pending += len(raw_lines)
