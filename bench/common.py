@@ -54,10 +54,29 @@ def floor_rate(path: Path) -> float:
     return count / (time.perf_counter() - started)
 
 
-def in_own_process(function: Callable[..., T], *args: object) -> T:
-    """Run one measurement in a fresh interpreter: it inherits no heap, frozen objects or open database of another."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+def in_own_process(function: Callable[..., T], *args: object, one_cpu: bool = False) -> T:
+    """Run one measurement in a fresh interpreter: it inherits no heap, frozen objects or open database of another.
+
+    `one_cpu`: the interpreter, and every process it starts, may only run on one CPU (the first this one may use).
+    """
+    initializer = None
+    initargs: tuple[object, ...] = ()
+    if one_cpu:
+        initializer, initargs = os.sched_setaffinity, (0, {min(os.sched_getaffinity(0))})
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=initializer, initargs=initargs) as pool:
         return pool.submit(function, *args).result()
+
+
+def can_pin() -> bool:
+    """Whether a process can be held to one CPU here (Linux can; macOS cannot)."""
+    return hasattr(os, "sched_setaffinity")
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (an ingest's writer process)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def peak_rss_bytes() -> int:

@@ -5,7 +5,8 @@ read-model rows with their positions, so a crash anywhere loses a whole batch or
 then appends exactly what is missing (ids already in the log are duplicates). Tenant states are snapshotted with
 the log sequence they cover, and rebuilt by replaying the log after that sequence.
 
-Batches past the first are written by a writer process (processor.batchwrite) while the next one is decided.
+Batches past the first are written by a writer process (processor.batchwrite) while the next one is decided, when
+a second CPU can run it.
 Speed (bench/README.md): the cyclic garbage collector is paused while deciding and the long-lived tenant state is
 frozen out of its reach after every batch; the event and decisions logs are compressed blocks (processor.eventlog).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
+import os
 import pickle
 import sqlite3
 import time
@@ -177,6 +179,13 @@ def decision_rows(conn: sqlite3.Connection, tenant: str | None = None) -> Iterat
                 yield seq, event.tenant, encode_output(output)
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system has one, e.g. `taskset`)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Keep the cyclic garbage collector off the decided state while deciding.
@@ -229,7 +238,8 @@ class EmbeddedRuntime:
         """Append and decide (origin, raw line) pairs; malformed lines go to the dead-letter table.
 
         One transaction per `batch_size` events (default BATCH): a crash loses at most the batch under way. Past the
-        first batch (with writer "auto"), batches are written by a writer process while the next is decided."""
+        first batch (with writer "auto" and a second CPU), batches are written by a writer process while the next is
+        decided."""
         size = batch_size or BATCH
         summary = IngestSummary()
         batch: list[tuple[str, bytes]] = []
@@ -263,7 +273,9 @@ class EmbeddedRuntime:
         return summary
 
     def _writer(self, mode: WriterMode, more_than_a_batch: bool) -> BatchWriter:
-        if mode == "process" or (mode == "auto" and more_than_a_batch):
+        """"auto": a writer process for more than a batch, if this process may run on a second CPU (on one, the
+        two processes would take turns, and handing batches over would only add to the work)."""
+        if mode == "process" or (mode == "auto" and more_than_a_batch and usable_cpus() > 1):
             (path,) = [file for _, name, file in self.conn.execute("PRAGMA database_list") if name == "main"]
             if path:  # not an in-memory database
                 return ProcessWriter(path)

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 INGEST = ["--events", "3000", "--users", "300", "--groups", "30"]
 PROGRAMS = [
-    ("ingest", INGEST, {"events_per_s", "floor_ratio"}),
-    ("replay", [], {"events_per_s"}),  # of the database ingest writes (run first, below)
+    ("ingest", INGEST, {"events_per_s", "floor_ratio", "cpu_seconds", "one_cpu_events_per_s"}),
+    ("replay", [], {"events_per_s", "one_cpu_events_per_s"}),  # of the database ingest writes (run first, below)
     ("group_pass", ["--members", "500", "--repeat", "2"], {"seconds", "runs"}),
     ("scale", ["--sizes", "200,2000", "--events", "2000", "--repeat", "1"], {"flatness", "runs_2000"}),
     ("memory", ["--users", "2000"], {"bytes_per_user"}),

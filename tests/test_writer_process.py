@@ -118,3 +118,20 @@ def test_ids_being_written_are_known_to_the_deciding_process_until_committed(tmp
         writer.close()
     assert eventlog.known_ids(conn, "contoso", ids) == set(ids)
     assert eventlog.count(conn) == len(ids)
+
+
+def test_auto_writes_in_a_process_only_with_a_second_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On one CPU the two processes would take turns: the ingest then writes its batches itself."""
+    from processor import embedded
+    from processor.batchwrite import InlineWriter, ProcessWriter
+
+    runtime = EmbeddedRuntime(open_database(tmp_path / "log.db"))
+    monkeypatch.setattr(embedded, "usable_cpus", lambda: 1)
+    assert isinstance(runtime._writer("auto", more_than_a_batch=True), InlineWriter)
+    monkeypatch.setattr(embedded, "usable_cpus", lambda: 2)
+    assert isinstance(runtime._writer("auto", more_than_a_batch=False), InlineWriter)
+    writer = runtime._writer("auto", more_than_a_batch=True)
+    try:
+        assert isinstance(writer, ProcessWriter)
+    finally:
+        writer.close()
