@@ -119,8 +119,8 @@ class BatchWriter(Protocol):
         """Write the batch; `ids`, if given, holds (at least) its ids per tenant, as sets."""
         ...
 
-    def pending_ids(self, tenant: str) -> set[str]:
-        """Ids of the tenant's events written by batches that may not be committed yet."""
+    def pending(self, tenant: str, ids: set[str]) -> set[str]:
+        """Those of the tenant's `ids` written by batches that may not be committed yet."""
         ...
 
     def close(self) -> None:
@@ -143,7 +143,7 @@ class InlineWriter:
     def write(self, batch: DecidedBatch, ids: dict[str, set[str]] | None = None) -> None:
         write_batch(self.conn, self.store, batch)
 
-    def pending_ids(self, tenant: str) -> set[str]:
+    def pending(self, tenant: str, ids: set[str]) -> set[str]:
         return set()
 
     def close(self) -> None:
@@ -192,13 +192,15 @@ class ProcessWriter:
         self._pipe.send_bytes(_send(self._shared, batch))
         self._unconfirmed.append(ids if ids is not None else {tenant: set(of) for tenant, of in batch.ids.items()})
 
-    def pending_ids(self, tenant: str) -> set[str]:
+    def pending(self, tenant: str, ids: set[str]) -> set[str]:
         while self._unconfirmed and self._pipe.poll():
             self._confirm()
-        pending: set[str] = set()
-        for ids in self._unconfirmed:
-            pending |= ids.get(tenant, set())
-        return pending
+        found: set[str] = set()
+        for written in self._unconfirmed:
+            of_tenant = written.get(tenant)
+            if of_tenant:
+                found |= ids & of_tenant
+        return found
 
     def close(self) -> None:
         try:

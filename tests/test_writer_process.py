@@ -65,6 +65,23 @@ def test_the_writer_process_commits_what_the_deciding_process_would(
     assert _contents(process.conn) == _contents(inline.conn)
 
 
+@pytest.mark.parametrize("chunk", [2, 7])
+def test_a_batch_decided_in_chunks_commits_what_one_chunk_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Repeats across the chunks of one batch are duplicates as within one chunk (the first copy wins)."""
+    from processor import embedded
+
+    lines = _lines()
+    whole = EmbeddedRuntime(open_database(tmp_path / "whole.db"))
+    summary = whole.ingest(lines, batch_size=100, writer="inline")  # one chunk per batch (CHUNK > 100)
+    monkeypatch.setattr(embedded, "CHUNK", chunk)
+    for writer in ("inline", "process"):
+        chunked = EmbeddedRuntime(open_database(tmp_path / f"{writer}.db"))
+        assert chunked.ingest(lines, batch_size=100, writer=writer) == summary  # type: ignore[arg-type]
+        assert _contents(chunked.conn) == _contents(whole.conn)
+
+
 def _appending_elsewhere(db: Path, lines: list[tuple[str, bytes]], at: int) -> Iterator[tuple[str, bytes]]:
     """The lines, with another connection appending an event to the log when line `at` is read."""
     for n, line in enumerate(lines):
@@ -109,7 +126,7 @@ def test_ids_being_written_are_known_to_the_deciding_process_until_committed(tmp
     try:
         writer.write(DecidedBatch(blocks=eventlog.chunk(1, lines, [b""] * len(lines)), ids={"contoso": ids}))
         while True:
-            pending = writer.pending_ids("contoso")  # first: what it no longer holds is committed by the next look
+            pending = writer.pending("contoso", set(ids))  # first: what it no longer holds is committed by the next look
             committed = eventlog.known_ids(conn, "contoso", ids)
             assert committed | pending == set(ids), "ids in flight are neither committed nor pending"
             if not pending:
