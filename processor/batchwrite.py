@@ -10,7 +10,7 @@ A crash of either process loses the batch not yet committed and nothing else; th
 
 Handing a batch over (~50 MB for 100,000 events) costs the deciding process one copy: its bulky parts go to a file
 the two processes share (in memory where the system has memfd), only a small header goes through the pipe. Pickling
-the batch and pushing it through the pipe cost ~20 times that, on the critical path (bench/README.md).
+the batch and pushing it through the pipe cost ~10 times that, on the critical path (bench/README.md).
 """
 
 from __future__ import annotations
@@ -229,7 +229,9 @@ class ProcessWriter:
             self._process.kill()
             self._process.wait()
         finally:
-            os.close(self._shared)
+            if self._shared >= 0:  # (an abort after a failed close stops again)
+                os.close(self._shared)
+                self._shared = -1
 
 
 # ---- handing batches over ---------------------------------------------------------------------------------------

@@ -44,7 +44,9 @@ WriterMode = Literal["auto", "inline", "process"]
 # deciding process's path, and a smaller batch shortens the wait for the last one (1,000,000 events: ~20.5 s with
 # 100,000, ~21.5 s with 200,000). A crash loses the batch under way and the one being written; re-ingest restores.
 BATCH = 100_000
-CHUNK = 2_000  # lines parsed, checked for duplicates and decided together (1,000,000 events: ~0.6 s less than 100,000)
+# Lines parsed, checked for duplicates and decided together: their events are decided and freed while in the CPU's
+# caches (parsing, deciding and freeing 1,000,000 events: 11.0 s in chunks of 2,000 against 11.7 in 100,000).
+CHUNK = 2_000
 # A tenant's snapshot is renewed once it is SNAPSHOT_EVERY events behind and that many events are at least
 # SNAPSHOT_PER_ENTITY times its users and groups: pickling is O(tenant size), so this bounds its cost per event
 # (a restart replays at most max(SNAPSHOT_EVERY, SNAPSHOT_PER_ENTITY x size) events).

@@ -126,7 +126,8 @@ def test_ids_being_written_are_known_to_the_deciding_process_until_committed(tmp
     try:
         writer.write(DecidedBatch(blocks=eventlog.chunk(1, lines, [b""] * len(lines)), ids={"contoso": ids}))
         while True:
-            pending = writer.pending("contoso", set(ids))  # first: what it no longer holds is committed by the next look
+            # first: what it no longer holds is committed by the next look
+            pending = writer.pending("contoso", set(ids))
             committed = eventlog.known_ids(conn, "contoso", ids)
             assert committed | pending == set(ids), "ids in flight are neither committed nor pending"
             if not pending:
@@ -152,3 +153,18 @@ def test_auto_writes_in_a_process_only_with_a_second_cpu(tmp_path: Path, monkeyp
         assert isinstance(writer, ProcessWriter)
     finally:
         writer.close()
+
+
+def test_a_writer_failing_at_close_reports_its_error_and_then_stops_quietly(tmp_path: Path) -> None:
+    """The ingest aborts the writer after a failed close: the abort must not bury the writer's error under its own."""
+    from processor import eventlog
+    from processor.batchwrite import DecidedBatch, ProcessWriter
+
+    db = tmp_path / "log.db"
+    open_database(db).close()
+    writer = ProcessWriter(str(db))
+    # the log ends at seq 0, so a block starting at 5 leaves a gap: the writer refuses it
+    writer.write(DecidedBatch(blocks=eventlog.chunk(5, [b"{}"], [b""]), ids={"contoso": ["e5"]}))
+    with pytest.raises(WriterFailed, match="LogAppendedElsewhere"):
+        writer.close()
+    writer.abort()
