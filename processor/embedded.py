@@ -303,7 +303,7 @@ class EmbeddedRuntime:
             # A tenant not in memory yet is loaded from the log (every event of it there is committed).
             outputs += self._decide_all(events, first + len(raws), self.tenant, decided, sink.projects, summary)
             raws += lines
-        decided.blocks = eventlog.chunk(first, raws, outputs)
+        decided.blocks = eventlog.framed_blocks(first, raws, outputs)
         self._next_seq = first + len(raws)
         decided.snapshots = self._snapshots(False, SNAPSHOT_PER_ENTITY)  # only those due
         if decided.blocks or decided.dead or decided.snapshots:

@@ -92,7 +92,7 @@ def count(conn: sqlite3.Connection) -> int:
 Block = tuple[int, int, bytes | None, bytes]
 
 
-def chunk(first_seq: int, lines: Sequence[bytes] | None, outputs: Sequence[bytes]) -> list[Block]:
+def framed_blocks(first_seq: int, lines: Sequence[bytes] | None, outputs: Sequence[bytes]) -> list[Block]:
     """Consecutive events from `first_seq` on (outputs[i] belongs to lines[i]) cut into framed blocks of BLOCK."""
     return [
         (
@@ -107,7 +107,7 @@ def chunk(first_seq: int, lines: Sequence[bytes] | None, outputs: Sequence[bytes
 
 def append(conn: sqlite3.Connection, first_seq: int, lines: Sequence[bytes], outputs: Sequence[bytes]) -> None:
     """Store consecutive events from `first_seq` on and their decisions (outputs[i] belongs to lines[i])."""
-    write_blocks(conn, chunk(first_seq, lines, outputs))
+    write_blocks(conn, framed_blocks(first_seq, lines, outputs))
 
 
 def write_blocks(conn: sqlite3.Connection, blocks: Sequence[Block]) -> None:
@@ -151,19 +151,25 @@ def decided(conn: sqlite3.Connection) -> Iterator[tuple[int, bytes, bytes]]:
                     yield seq, raw, stored
 
 
+def _json_array(ids: list[str]) -> str | None:
+    """The ids as a JSON array for SQLite's json_each, or None if one holds NUL (its JSON reader would cut it short)."""
+    payload = orjson.dumps(ids)
+    return None if b"\\u0000" in payload else payload.decode()
+
+
 def known_ids(conn: sqlite3.Connection, tenant: str, ids: list[str]) -> set[str]:
     """Those of the tenant's `ids` that are in the log already (their events are duplicates).
 
     One statement over a JSON array instead of a query per id: SQLite unpacks the array itself (bench/README.md).
     An id holding NUL, which SQLite's JSON reader would cut short, is looked up on its own.
     """
-    payload = orjson.dumps(ids)
-    if b"\\u0000" in payload:
+    payload = _json_array(ids)
+    if payload is None:
         query = "SELECT 1 FROM event_ids WHERE tenant = ? AND id = ?"
         return {event_id for event_id in ids if conn.execute(query, (tenant, event_id)).fetchone()}
     rows = conn.execute(
         "SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM event_ids WHERE tenant = ? AND id = value)",
-        (payload.decode(), tenant),
+        (payload, tenant),
     )
     return {event_id for (event_id,) in rows}
 
@@ -171,11 +177,11 @@ def known_ids(conn: sqlite3.Connection, tenant: str, ids: list[str]) -> set[str]
 def record_ids(conn: sqlite3.Connection, tenant: str, ids: list[str]) -> None:
     """Record the ids of newly logged events; one already there is an error (IntegrityError): only a process
     appending to the log meanwhile can have put it there, and then this batch's sequence numbers are taken too."""
-    payload = orjson.dumps(ids)
-    if b"\\u0000" in payload:
+    payload = _json_array(ids)
+    if payload is None:
         conn.executemany("INSERT INTO event_ids (tenant, id) VALUES (?, ?)", [(tenant, event_id) for event_id in ids])
     else:
-        conn.execute("INSERT INTO event_ids (tenant, id) SELECT ?, value FROM json_each(?)", (tenant, payload.decode()))
+        conn.execute("INSERT INTO event_ids (tenant, id) SELECT ?, value FROM json_each(?)", (tenant, payload))
 
 
 def entries(conn: sqlite3.Connection) -> Iterator[tuple[int, str, str, str, str, str]]:

@@ -124,7 +124,7 @@ def test_ids_being_written_are_known_to_the_deciding_process_until_committed(tmp
     lines = [json.dumps({"id": event_id, "padding": "x" * 200}).encode() for event_id in ids]
     writer = ProcessWriter(str(db))
     try:
-        writer.write(DecidedBatch(blocks=eventlog.chunk(1, lines, [b""] * len(lines)), ids={"contoso": ids}))
+        writer.write(DecidedBatch(blocks=eventlog.framed_blocks(1, lines, [b""] * len(lines)), ids={"contoso": ids}))
         while True:
             # first: what it no longer holds is committed by the next look
             pending = writer.pending("contoso", set(ids))
@@ -164,7 +164,7 @@ def test_a_writer_failing_at_close_reports_its_error_and_then_stops_quietly(tmp_
     open_database(db).close()
     writer = ProcessWriter(str(db))
     # the log ends at seq 0, so a block starting at 5 leaves a gap: the writer refuses it
-    writer.write(DecidedBatch(blocks=eventlog.chunk(5, [b"{}"], [b""]), ids={"contoso": ["e5"]}))
+    writer.write(DecidedBatch(blocks=eventlog.framed_blocks(5, [b"{}"], [b""]), ids={"contoso": ["e5"]}))
     with pytest.raises(WriterFailed, match="LogAppendedElsewhere"):
         writer.close()
     writer.abort()
