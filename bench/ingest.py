@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bench.common import can_pin, cpu_seconds, floor_rate, fresh_db, in_own_process, report, workload_file
 from processor.cli import _lines
@@ -29,7 +30,10 @@ def ingest_file(db: Path, path: Path) -> tuple[int, float, float]:
     return summary.accepted, time.perf_counter() - started, cpu_seconds() - cpu
 
 
-def median_run(runs: list[tuple[int, float, float]]) -> tuple[int, float, float]:
+Run = TypeVar("Run", bound=tuple[Any, ...])  # (events, seconds, …)
+
+
+def median_run(runs: list[Run]) -> Run:
     """The run of median seconds (the upper one of an even count: the slower, not an average of two)."""
     return sorted(runs, key=lambda run: run[1])[len(runs) // 2]
 

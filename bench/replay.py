@@ -17,12 +17,12 @@ from bench.ingest import median_run
 from processor.embedded import EmbeddedRuntime, open_database
 
 
-def replay_seconds(db: Path) -> tuple[int, float, float]:
-    """Events replayed, seconds taken, and 0.0 (the shape of bench.ingest's runs)."""
+def replay_seconds(db: Path) -> tuple[int, float]:
+    """Events replayed and seconds taken."""
     runtime = EmbeddedRuntime(open_database(db))
     started = time.perf_counter()
     count = runtime.replay()
-    return count, time.perf_counter() - started, 0.0
+    return count, time.perf_counter() - started
 
 
 def main() -> None:
@@ -32,17 +32,17 @@ def main() -> None:
     db = OUT / "ingest.db"
     if not db.exists():
         sys.exit("run the ingest benchmark first: python -m bench.ingest")
-    runs: list[tuple[int, float, float]] = []
-    one_cpu_runs: list[tuple[int, float, float]] = []
+    runs: list[tuple[int, float]] = []
+    one_cpu_runs: list[tuple[int, float]] = []
     for _ in range(args.repeat):  # a replay rebuilds what it reads from: every run starts from the same log
         if can_pin():
             one_cpu_runs.append(in_own_process(replay_seconds, db, one_cpu=True))
         runs.append(in_own_process(replay_seconds, db))
-    count, seconds, _ = median_run(runs)
+    count, seconds = median_run(runs)
     figures: dict[str, object] = {"events": count, "seconds": round(seconds, 2), "events_per_s": round(count / seconds)}
     figures["runs"] = [round(run[1], 2) for run in runs]
     if one_cpu_runs:
-        count_one, seconds_one, _ = median_run(one_cpu_runs)
+        count_one, seconds_one = median_run(one_cpu_runs)
         figures["one_cpu_seconds"] = round(seconds_one, 2)
         figures["one_cpu_events_per_s"] = round(count_one / seconds_one)
         figures["one_cpu_runs"] = [round(run[1], 2) for run in one_cpu_runs]
