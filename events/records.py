@@ -1,91 +1,198 @@
-"""Records: attribute-only twins of the pydantic wire models (immutable by contract), cheap to build and to free.
+"""Records: frozen msgspec Structs twinning the pydantic wire models, the input events the decision core receives.
 
 A pydantic model instance carries a `__dict__` of every field, a `set` of the fields given and two more slots; building
-two per line (envelope and `data`) and freeing them later cost more than parsing the JSON. A record is an object whose
-`__dict__` *is* the dict of fields the input gave (the fast path adopts the dict orjson decoded), while defaults live
-on the record class, so:
+two per line (envelope and `data`) and freeing them cost more than parsing the JSON. A record is a Struct of the same
+name and fields, built from the wire model (`record_class`), so:
 
-- `record.<field>` reads the given value, else the wire model's default (mutable defaults are copied per read);
-- `record.model_fields_set` is the set of fields the input gave, exactly as pydantic's;
-- `==`, `hash` and `repr` follow the field values, as for a frozen pydantic model.
+- msgspec decodes a line straight into records, in C (`events.fastpath`, for the lines it can vouch for);
+- `record.<field>` reads the given value, else the wire model's default (a mutable default is the record's own copy);
+- a *clearable* field (`events.wire.CLEARABLE`: null clears the value, absence keeps it) reads `UNSET` when the input
+  left it out, which is the one thing the core needs of pydantic's `model_fields_set`;
+- `==`, `hash` and `repr` follow the field values, and a record is immutable (frozen), as a frozen pydantic model.
 
-Records are immutable by contract, not enforced: a `__setattr__` guard would force the slow `object.__setattr__` to set
-`__dict__` when building one, ~0.1 us per record, ~10 % of parsing a line. Records are built by `events.parse` only
-(`cls()` gives an empty one). Nothing else of the pydantic API is offered (`model_dump`, `model_copy`, ...).
+A record class also knows whether msgspec can decode it exactly as pydantic validates it: each field's type is
+translated from pydantic's own compiled core schema, for a small whitelist of constructs (strict str with
+`min_length`, literals of strings, strict bool, strict int with `ge`, nullable, lists of these or of records,
+records). A `pattern` is not translated (Python's `re` and pydantic's regex engine differ, e.g. on `$` before a final
+newline): the field is decoded as a str and pydantic-core's own check of it runs after decoding (`checks`). Anything
+else (a model validator, a pattern inside a list) makes the class, and every class holding it, pydantic-only.
 """
 
 from __future__ import annotations
 
-import copy
-from typing import Any, ClassVar
+import operator
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Literal, cast
 
+import msgspec
 from pydantic import BaseModel
+from pydantic_core import CoreConfig, SchemaValidator
+
+UNSET: Any = msgspec.UNSET
+"""What a clearable field the input left out reads (typed Any: the wire models, which type checkers see, lack it)."""
 
 RECORD_OF: dict[type[BaseModel], type[Record]] = {}
 """Wire model -> its record class (filled by `record_class`)."""
 
-
-class Record:
-    __slots__ = ("__dict__",)
-    _wire: ClassVar[type[BaseModel]]
-    _fields: ClassVar[tuple[str, ...]]
-
-    @property
-    def model_fields_set(self) -> set[str]:
-        # The instance dict holds exactly the fields the input gave; defaults are class attributes.
-        return set(self.__dict__)
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash((type(self), self._values()))
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
-        return f"{type(self).__name__}({fields})"
+Check = tuple[Callable[[Any], Any], Callable[[Any], bool]]  # (value at a path of the record, pydantic's test of it)
 
 
-class _CopiedDefault:
-    """A mutable default (`[]`): each read of a field the input left out gets a fresh copy, as pydantic copies it."""
+class Record(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of every record class."""
 
-    __slots__ = ("default",)
-
-    def __init__(self, default: Any) -> None:
-        self.default = default
-
-    def __get__(self, record: object, owner: type | None = None) -> Any:
-        return self.default if record is None else copy.deepcopy(self.default)
+    _decodable: ClassVar[bool] = False  # msgspec decodes it as pydantic validates it (with `_checks` run after)
+    _checks: ClassVar[tuple[Check, ...]] = ()  # pattern tests of str values at paths below the record
 
 
-def record_class(model: type[BaseModel], module: str) -> type[Record]:
-    """The record class twin of a wire model: same name and fields; the model's defaults as class attributes."""
-    namespace: dict[str, Any] = {
-        "__slots__": (),
-        "__module__": module,
-        "__qualname__": model.__name__,
-        "__doc__": model.__doc__,
-        "_wire": model,
-        "_fields": tuple(model.model_fields),
-    }
-    for name, field in model.model_fields.items():
-        if field.is_required():
-            continue  # always in the instance dict
-        if field.default_factory is not None:
-            raise TypeError(f"{model.__name__}.{name}: default factories are not supported by records")
-        default = field.default
-        if isinstance(default, BaseModel):
-            namespace[name] = to_record(default)  # records are immutable: one shared default is safe
-        elif default is None or isinstance(default, (str, int, float)):
-            namespace[name] = default
+class _Unsupported(Exception):
+    """A construct not translated: the record class is built from validated models only."""
+
+
+def _only(schema: dict[str, Any], allowed: set[str]) -> None:
+    """Refuse a schema with any key not known to be harmless here (e.g. `max_length`, `validation_alias`)."""
+    unknown = schema.keys() - allowed - {"type", "metadata"}
+    if unknown:
+        raise _Unsupported(f"{schema['type']}: {sorted(unknown)}")
+
+
+def _strict(schema: dict[str, Any], config: dict[str, Any]) -> bool:
+    return schema.get("strict", config.get("strict")) is True
+
+
+def _field_type(schema: dict[str, Any], config: dict[str, Any], path: str, checks: list[Check]) -> Any:
+    """The msgspec type that decodes exactly the JSON values pydantic accepts for `schema`, to equal values; pattern
+    tests of the value at `path` (dotted, from the record) are appended to `checks`."""
+    kind = schema["type"]
+    if kind == "str" and _strict(schema, config):
+        _only(schema, {"strict", "min_length", "pattern"})
+        if "pattern" in schema:
+            # pydantic-core itself checks the pattern, so the regex engine and its semantics stay pydantic's.
+            checks.append(
+                (operator.attrgetter(path), SchemaValidator(schema, cast(CoreConfig, config)).isinstance_python)
+            )
+        if "min_length" in schema:  # both count code points
+            return Annotated[str, msgspec.Meta(min_length=int(schema["min_length"]))]
+        return str
+    if kind == "literal" and all(type(value) is str for value in schema["expected"]):
+        _only(schema, {"expected"})
+        return Literal[tuple(schema["expected"])]
+    if kind == "bool" and _strict(schema, config):
+        _only(schema, {"strict"})
+        return bool
+    if kind == "int" and _strict(schema, config):
+        _only(schema, {"strict", "ge"})
+        return Annotated[int, msgspec.Meta(ge=int(schema["ge"]))] if "ge" in schema else int
+    if kind == "nullable":
+        _only(schema, {"schema"})
+        # A pattern below a null reads None at its path, which the check passes (see `events.fastpath`).
+        return _field_type(schema["schema"], config, path, checks) | None
+    if kind == "list" and _strict(schema, config):
+        _only(schema, {"strict", "items_schema"})  # no length constraints
+        inner: list[Check] = []
+        item = _field_type(schema["items_schema"], config, path, inner)
+        if inner:
+            raise _Unsupported("a pattern inside a list")
+        return list[item]  # type: ignore[valid-type]
+    if kind == "model":
+        record = RECORD_OF.get(schema["cls"])
+        if record is None or not record._decodable:
+            raise _Unsupported(f"model {schema['cls'].__name__}")
+        for value_at, test in record._checks:
+            checks.append((_below(path, value_at), test))
+        return record
+    raise _Unsupported(kind)
+
+
+def _below(path: str, value_at: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`value_at` applied to the value at `path`; None if that value is None (a nullable record left out)."""
+    outer = operator.attrgetter(path)
+
+    def value(record: Any) -> Any:
+        parent = outer(record)
+        return None if parent is None else value_at(parent)
+
+    return value
+
+
+def _model_fields(model: type[BaseModel]) -> dict[str, Any]:
+    """The core schemas of the model's fields, if its schema is a plain model one (no validator around it)."""
+    schema = cast(dict[str, Any], model.__pydantic_core_schema__)
+    if schema["type"] != "model":
+        raise _Unsupported(f"model {model.__name__}: {schema['type']}")
+    _only(schema, {"cls", "schema", "config", "custom_init", "root_model", "ref"})
+    config = schema.get("config", {})
+    _only({"type": "config", **config}, {"extra_fields_behavior", "strict", "title"})
+    # extra='ignore' is msgspec's own behaviour with keys that are not fields.
+    if schema.get("custom_init") or schema.get("root_model") or config.get("extra_fields_behavior") != "ignore":
+        raise _Unsupported(f"model {model.__name__}")
+    fields = schema["schema"]
+    if fields["type"] != "model-fields" or fields.get("computed_fields"):
+        raise _Unsupported(f"model {model.__name__}")
+    _only(fields, {"fields", "model_name", "computed_fields"})
+    return cast(dict[str, Any], fields["fields"])
+
+
+def _decoding_types(model: type[BaseModel]) -> tuple[dict[str, Any], list[Check]]:
+    """Per field, the msgspec type that decodes it as pydantic validates it; the pattern checks."""
+    config = model.__pydantic_core_schema__.get("config", {})
+    types: dict[str, Any] = {}
+    checks: list[Check] = []
+    for name, field in _model_fields(model).items():
+        _only(field, {"schema"})
+        schema = field["schema"]
+        if schema["type"] == "default":
+            _only(schema, {"schema", "default"})
+            schema = schema["schema"]
+        types[name] = _field_type(schema, config, name, checks)
+    return types, checks
+
+
+def record_class(
+    model: type[BaseModel], module: str, tag_field: str | None = None, clearable: frozenset[str] = frozenset()
+) -> type[Record]:
+    """The record class twin of a wire model: same name and fields, the model's defaults (UNSET for the `clearable`
+    fields); decodable by msgspec when every field's type translates (nested models need their records first).
+
+    `tag_field`: the union's discriminator (an envelope's `type`, a literal of one value): msgspec matches it while
+    decoding, and the record class holds it as a class attribute."""
+    try:
+        types, checks = _decoding_types(model)
+        decodable = True
+    except _Unsupported:
+        types, checks, decodable = {name: Any for name in model.model_fields}, [], False
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    namespace: dict[str, Any] = {"__doc__": model.__doc__, "_decodable": decodable, "_checks": tuple(checks)}
+    options: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name == tag_field:
+            (value,) = info.annotation.__args__  # type: ignore[union-attr]
+            namespace[name] = value
+            options = {"tag_field": name, "tag": value}
+        elif name in clearable:
+            fields.append((name, types[name] | msgspec.UnsetType, UNSET))
+        elif info.is_required():
+            fields.append((name, types[name]))
         else:
-            namespace[name] = _CopiedDefault(default)
-    cls = type(model.__name__, (Record,), namespace)
+            if info.default_factory is not None:
+                raise TypeError(f"{model.__name__}.{name}: default factories are not supported by records")
+            default = info.default
+            if isinstance(default, BaseModel):
+                default = to_record(default)  # records are immutable: one shared default is safe
+            elif default == []:
+                default = msgspec.field(default_factory=list)
+            elif not (default is None or isinstance(default, (str, int, float))):
+                raise TypeError(f"{model.__name__}.{name}: default {default!r} is not supported by records")
+            fields.append((name, types[name], default))
+    cls: type[Record] = msgspec.defstruct(  # type: ignore[assignment]  # a subclass of its base, Record
+        model.__name__,
+        fields,
+        bases=(Record,),
+        module=module,
+        namespace=namespace,
+        frozen=True,
+        kw_only=True,
+        **options,
+    )
     RECORD_OF[model] = cls
     return cls
 
@@ -93,9 +200,9 @@ def record_class(model: type[BaseModel], module: str) -> type[Record]:
 def to_record(value: Any) -> Any:
     """The record twin of a validated pydantic value (a model, a list of models); other values are returned as is."""
     if isinstance(value, BaseModel):
-        record = RECORD_OF[type(value)]()
-        record.__dict__ = {name: to_record(getattr(value, name)) for name in value.model_fields_set}
-        return record
+        cls = RECORD_OF[type(value)]
+        tag = cls.__struct_config__.tag_field
+        return cls(**{name: to_record(getattr(value, name)) for name in value.model_fields_set if name != tag})
     if type(value) is list:
         return [to_record(item) for item in value]
     return value

@@ -139,6 +139,14 @@ class LicenseReprocessRequestedData(Wire):
         return self
 
 
+# Fields where null and absence differ: null clears the value, absence keeps it (a partial update). Their records read
+# `UNSET` when the input left them out (events.records); every other optional field means the same absent or null.
+CLEARABLE: dict[type[Wire], frozenset[str]] = {
+    TenantConfiguredData: frozenset({"countryLetterCode"}),
+    UserUpdatedData: frozenset({"usageLocation"}),
+}
+
+
 class Envelope(Wire):
     """CloudEvents 1.0 structured-mode attributes shared by every event."""
 

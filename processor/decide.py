@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from events import inputs as ev
+from events.records import UNSET
 from processor.context import EventContext, license_list
 from processor.direct import apply_direct_change, validate_direct_change
 from processor.evaluation import evaluate_user, group_pass, heal_waiting_users
@@ -90,8 +91,7 @@ def _reject(ctx: EventContext, event: ev.InputEvent, rejection: Rejection, **tar
 
 def _tenant_configured(ctx: EventContext, event: ev.TenantConfigured) -> None:
     tenant, data = ctx.tenant, event.data
-    fields = data.model_fields_set
-    if "countryLetterCode" in fields:
+    if data.countryLetterCode is not UNSET:  # absent keeps the country, null clears it
         tenant.country = data.countryLetterCode.upper() if data.countryLetterCode else None
     if data.mode is not None:
         tenant.mode = data.mode
@@ -208,10 +208,9 @@ def _user_created(ctx: EventContext, event: ev.UserCreated) -> None:
 def _user_updated(ctx: EventContext, event: ev.UserUpdated) -> None:
     tenant, data = ctx.tenant, event.data
     user = _user(ctx, data.userId)
-    fields = data.model_fields_set
     location_changed = False
     sharing: set[str] = set()
-    if "usageLocation" in fields:
+    if data.usageLocation is not UNSET:  # absent keeps the location, null clears it
         location = data.usageLocation.upper() if data.usageLocation else None
         location_changed = location != user.usage_location
         user.usage_location = location
