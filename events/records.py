@@ -14,7 +14,7 @@ A record class also knows whether msgspec can decode it exactly as pydantic vali
 translated from pydantic's own compiled core schema, for a small whitelist of constructs (strict str with
 `min_length`, literals of strings, strict bool, strict int with `ge`, nullable, lists of these or of records,
 records). A `pattern` is not translated (Python's `re` and pydantic's regex engine differ, e.g. on `$` before a final
-newline): the field is decoded as a str and pydantic-core's own check of it runs after decoding (`checks`). Anything
+newline): the field is decoded as a str and pydantic-core's own check of it runs after decoding (`_checks`). Anything
 else (a model validator, a pattern inside a list) makes the class, and every class holding it, pydantic-only.
 """
 
