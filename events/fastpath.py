@@ -3,7 +3,7 @@
 Why: on the project VM (Python 3.11 without PGO), pydantic takes ~2.6 us to validate a GroupMemberAdded line into two
 models and ~0.7 us more to free them; orjson and a generated check of the dicts it decoded took ~2.3 and ~0.4. msgspec
 decodes the line into its two records in C (~0.7 us), and pydantic-core's test of the envelope's `time` pattern follows
-(~0.3 us); freeing them is ~0.15 us.
+(~0.1 us); freeing them is ~0.15 us.
 
 Sound, not complete: this returns an event only for a line that `input_event_adapter` (pydantic, the validator of
 record) accepts, with the same values; for anything else it returns None and the caller asks pydantic, so which lines
