@@ -167,6 +167,7 @@ class TenantState:
     users: dict[str, User] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
     proxy_holders: dict[str, set[str]] = field(default_factory=dict)  # address (lower-case) -> user ids
+    address_sharers: dict[str, int] = field(default_factory=dict)  # user id -> its addresses others hold too (>0)
     versions: dict[tuple[str, ...], int] = field(default_factory=dict)  # last applied `version` per key
     # SKU -> (user id, group id or None) of the users in CountViolation for it, oldest first (an ordered set)
     count_waiters: dict[str, dict[tuple[str, str | None], None]] = field(default_factory=dict)

@@ -546,3 +546,19 @@ def test_outputs_are_deterministic(stream: list[dict[str, Any]]) -> None:
             assert output["time"] == event["time"]  # stamped with event time, never the wall clock
             assert output["tenant"] == event["tenant"]
             assert output["data"]["causedBy"] == event["id"]
+
+
+@PROPERTY_SETTINGS
+@given(stream=streams())
+@example(stream=HANDWRITTEN)
+def test_address_sharers_count_the_addresses_other_users_hold_too(stream: list[dict[str, Any]]) -> None:
+    """`address_sharers` lets the uniqueness check skip users sharing nothing: it must be exact after every event."""
+    states: dict[str, Any] = {}
+    for event in stream:
+        state = states.setdefault(event["tenant"], new_tenant(event["tenant"]))
+        decide(state, parse_event(json.dumps(event)))
+        expected: Counter[str] = Counter()
+        for users in state.proxy_holders.values():
+            if len(users) > 1:
+                expected.update(users)
+        assert state.address_sharers == dict(expected), (event["tenant"], event["id"], event["type"])
