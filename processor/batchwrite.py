@@ -34,7 +34,6 @@ from typing import Protocol
 import orjson
 
 from processor import eventlog
-from processor.context import decode_outputs
 from projections.store import ProjectionStore
 
 STREAM = "embedded"  # the read models' position stream of the embedded log (positions are log seqs)
@@ -108,7 +107,7 @@ def _project(store: ProjectionStore, batch: DecidedBatch) -> None:
         outputs = eventlog.unframe(framed)
         while at < len(projected) and projected[at][0] < first + count:
             seq, event_id, time, tenant = projected[at]
-            store.apply(decode_outputs(event_id, time, tenant, outputs[seq - first]), STREAM, seq)
+            store.apply_outputs(orjson.loads(outputs[seq - first]), STREAM, seq, event_id, time, tenant)
             at += 1
 
 

@@ -7,6 +7,7 @@ first time the event touches it and emits the difference, so a no-op evaluation 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -28,6 +29,10 @@ from processor.state import (
 PROCESSOR_SOURCE = "/licensing-processor"
 SYSTEM_ACTOR = "Microsoft Azure AD Group-Based Licensing"
 
+# An output event before its envelope: (type, data). The envelope (id `<cause>#<n>`, time, tenant…) follows from
+# the input event and the output's place among its outputs, so the core leaves it to `enveloped`: the embedded
+# runtime stores and projects the pairs and never builds it.
+Output = tuple[str, dict[str, Any]]
 EntryView = tuple[str, str, int, Any]  # (state, error, disabled mask, detail)
 LicensesView = tuple[tuple[str, int], ...]  # ((skuId, effective disabled mask), ...)
 
@@ -51,20 +56,22 @@ def encode_output(output: dict[str, Any]) -> bytes:
     return orjson.dumps(output)
 
 
-def encode_outputs(outputs: list[dict[str, Any]]) -> bytes:
+def encode_outputs(outputs: list[Output]) -> bytes:
     """One input event's outputs as the embedded decisions log stores them: a JSON array of [type, data].
 
     The envelopes are left out (40 % of the bytes) because `decode_outputs` rebuilds them from the input event;
     orjson is deterministic, so a rebuilt output encodes to exactly the bytes `encode_output` gave the original.
     """
-    return orjson.dumps([(output["type"], output["data"]) for output in outputs])
+    return orjson.dumps(outputs)
+
+
+def enveloped(cause: str, time: str, tenant: str, outputs: Iterable[Output]) -> list[dict[str, Any]]:
+    """The output events of input event `cause`, in their CloudEvents envelopes, from its (type, data) pairs."""
+    return [output_event(cause, n, event_type, time, tenant, data) for n, (event_type, data) in enumerate(outputs)]
 
 
 def decode_outputs(cause: str, time: str, tenant: str, stored: bytes) -> list[dict[str, Any]]:
-    return [
-        output_event(cause, n, event_type, time, tenant, data)
-        for n, (event_type, data) in enumerate(orjson.loads(stored))
-    ]
+    return enveloped(cause, time, tenant, orjson.loads(stored))
 
 
 def enabled_plans(catalog: Catalog, user: User) -> int:
@@ -135,7 +142,7 @@ class EventContext:
         self.cause = cause
         self.time = time
         self.actor = actor
-        self.outputs: list[dict[str, Any]] = []
+        self.outputs: list[Output] = []
         self.freed: set[str] = set()  # SKUs a seat was released for (improved-mode healing)
         self.raised: set[str] = set()  # SKUs whose capacity grew
         self.user_change_actor = SYSTEM_ACTOR  # who the `Change user license` audit names
@@ -147,23 +154,8 @@ class EventContext:
     # ---- output ------------------------------------------------------------------------------------------
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
-        cause = self.cause
-        data["causedBy"] = cause
-        outputs = self.outputs
-        # output_event's envelope spelled out (this runs for every output); decode_outputs rebuilds stored outputs
-        # with output_event, so the two must agree (tests/test_core_speed_equivalence.py).
-        outputs.append(
-            {
-                "specversion": "1.0",
-                "id": f"{cause}#{len(outputs)}",
-                "source": PROCESSOR_SOURCE,
-                "type": event_type,
-                "time": self.time,
-                "tenant": self.tenant.tenant_id,
-                "datacontenttype": "application/json",
-                "data": data,
-            }
-        )
+        data["causedBy"] = self.cause
+        self.outputs.append((event_type, data))
 
     def error_code(self, code: str) -> str:
         if code == OTHER and self.tenant.settings.error_enum_spelling == "Others":
@@ -432,7 +424,7 @@ class EventContext:
             },
         )
 
-    def finish(self) -> list[dict[str, Any]]:
+    def finish(self) -> list[Output]:
         if not (self._users or self._usage or self._group_flags):
             return self.outputs  # nothing was touched (most membership changes of unlicensed groups)
         self.flush_users()

@@ -2,7 +2,8 @@
 
 The Decider of ARCHITECTURE.md with the tenant as the aggregate. For speed the state is updated in place (a
 million-user tenant is not copied per event); the runtime owns it and rebuilds it from the log when it needs an
-older one. Every runtime calls this one function, so they produce the same outputs for the same log.
+older one. Every runtime calls this one function (`decide_changes` underneath: the embedded runtime leaves the
+envelopes out), so they produce the same outputs for the same log.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, NamedTuple
 
 from events import inputs as ev
 from events.records import UNSET
-from processor.context import EventContext, license_list
+from processor.context import EventContext, Output, enveloped, license_list
 from processor.direct import apply_direct_change, validate_direct_change
 from processor.evaluation import evaluate_user, group_pass, heal_waiting_users
 from processor.group_config import new_group_licenses
@@ -25,13 +26,18 @@ APPLIED = "applied"
 STALE = "stale"
 
 
-class Decision(NamedTuple):  # a tuple: built once per event, cheaper than a frozen dataclass
+class Decision(NamedTuple):
     status: str  # applied | stale
-    outputs: list[dict[str, Any]]
+    outputs: list[dict[str, Any]]  # output events in their envelopes
 
 
-# Decision(status, outputs) without the keyword-capable __new__ NamedTuple generates (half the cost per event).
-_decision: Callable[[type[Decision], tuple[str, list[dict[str, Any]]]], Decision] = tuple.__new__
+class Changes(NamedTuple):  # a tuple: built once per event, cheaper than a frozen dataclass
+    status: str  # applied | stale
+    outputs: list[Output]  # (type, data): the output events without their envelopes (see `enveloped`)
+
+
+# Changes(status, outputs) without the keyword-capable __new__ NamedTuple generates (half the cost per event).
+_changes: Callable[[type[Changes], tuple[str, list[Output]]], Changes] = tuple.__new__
 
 
 def new_tenant(tenant_id: str) -> TenantState:
@@ -39,10 +45,17 @@ def new_tenant(tenant_id: str) -> TenantState:
 
 
 def decide(tenant: TenantState, event: ev.InputEvent) -> Decision:
+    """The output events of `event`, enveloped: what the Kafka runtime publishes."""
+    status, outputs = decide_changes(tenant, event)
+    return Decision(status, enveloped(event.id, event.time, event.tenant, outputs))
+
+
+def decide_changes(tenant: TenantState, event: ev.InputEvent) -> Changes:
+    """`decide` without the envelopes, which follow from the event: what the embedded runtime logs and projects."""
     event_type = event.type
     quiet = _QUIET.get(event_type)
     if quiet is not None and tenant.seq and quiet(tenant, event.data):  # (a tenant's first event announces it)
-        return _decision(Decision, (APPLIED, []))
+        return _changes(Changes, (APPLIED, []))
     key_of = _VERSION_KEYS.get(event_type)
     if key_of is not None:  # per-aggregate ordering (CONTRACT §2); `version` is optional
         data = event.data
@@ -51,7 +64,7 @@ def decide(tenant: TenantState, event: ev.InputEvent) -> Decision:
             version_key = key_of(data)
             last = tenant.versions.get(version_key)
             if last is not None and version <= last:
-                return _decision(Decision, (STALE, []))
+                return _changes(Changes, (STALE, []))
             tenant.versions[version_key] = version
     tenant.seq += 1
     ctx = EventContext(tenant, event.id, event.time, event.source)
@@ -60,7 +73,7 @@ def decide(tenant: TenantState, event: ev.InputEvent) -> Decision:
     _HANDLERS[event_type](ctx, event)
     if tenant.mode == "improved":
         heal_waiting_users(ctx)
-    return _decision(Decision, (APPLIED, ctx.finish()))
+    return _changes(Changes, (APPLIED, ctx.finish()))
 
 
 _VERSION_KEYS: dict[str, Callable[[Any], tuple[str, ...]]] = {

@@ -34,7 +34,7 @@ from processor import eventlog
 from processor import state as state_module
 from processor.batchwrite import STREAM, BatchWriter, DecidedBatch, InlineWriter, ProcessWriter
 from processor.context import decode_outputs, encode_output, encode_outputs
-from processor.decide import STALE, decide, new_tenant
+from processor.decide import STALE, decide_changes, new_tenant
 from processor.state import TenantState
 from projections.store import ProjectionStore, write_transaction
 
@@ -404,7 +404,7 @@ class EmbeddedRuntime:
         outputs: list[bytes] = []
         keep = outputs.append
         stale = decided.stale
-        project = None if projects else self.projections.apply
+        project = None if projects else self.projections.apply_outputs
         projected = decided.projected.append
         tenants = self.tenants
         covered = self._covered
@@ -412,7 +412,7 @@ class EmbeddedRuntime:
         for seq, event in enumerate(events, first):
             tenant_id = event.tenant
             state = tenants.get(tenant_id) or load(tenant_id)
-            status, changes = decide(state, event)
+            status, changes = decide_changes(state, event)
             covered[tenant_id] = seq
             if status == STALE:
                 stale.append(seq)
@@ -426,7 +426,7 @@ class EmbeddedRuntime:
             if project is None:
                 projected((seq, event.id, event.time, tenant_id))
             else:
-                project(changes, STREAM, seq)
+                project(changes, STREAM, seq, event.id, event.time, tenant_id)
         if summary is not None:
             summary.accepted += accepted
             summary.stale += len(outputs) - accepted
@@ -448,7 +448,7 @@ class EmbeddedRuntime:
         for seq, raw in eventlog.lines(self.conn, after=covered):
             event = parse_event(raw)
             if event.tenant == tenant_id:
-                decide(state, event)
+                decide_changes(state, event)
                 covered = seq
         self.tenants[tenant_id] = state
         self._covered[tenant_id] = covered
@@ -524,8 +524,8 @@ def state_as_of(conn: sqlite3.Connection, tenant_id: str, as_of: str) -> sqlite3
         event = parse_event(raw)
         if event.tenant != tenant_id or parse_time(event.time) > limit:
             continue
-        decision = decide(state, event)
-        projections.apply(decision.outputs, STREAM, seq)
+        _, outputs = decide_changes(state, event)
+        projections.apply_outputs(outputs, STREAM, seq, event.id, event.time, event.tenant)
     projections.flush()
     memory.execute("COMMIT")
     return memory

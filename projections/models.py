@@ -7,7 +7,7 @@ order of its table's declared columns, ready for executemany (a group pass write
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
 from typing import Any
 
 import orjson
@@ -16,6 +16,7 @@ ERROR_STATES = frozenset({"Error", "ActiveWithError"})
 _IN_ERROR = f"state IN ({', '.join(repr(state) for state in sorted(ERROR_STATES))})"  # the SQL test
 Row = tuple[Any, ...]  # every column, in the table's declared order
 Change = tuple[str, tuple[Any, ...], Row | None]  # (table, primary key values, full row or None = delete)
+Output = tuple[str, dict[str, Any]]  # an output event without its envelope: (type, data)
 DETAIL_CACHE = 4096  # error details whose JSON is kept (a tenant has few distinct ones but for proxy conflicts)
 
 
@@ -30,9 +31,19 @@ class ReadModel:
     tables: dict[str, tuple[dict[str, type], tuple[str, ...]]]  # table -> (columns, primary key)
     handles: frozenset[str]
     views: dict[str, str] = {}  # view -> its SELECT, over this or other models' tables
+    immutable: frozenset[str] = frozenset()  # tables whose rows, once written, never change (inserted if missing)
 
-    def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
+    by_decision = False  # rows keyed by the output event's id (`decision_id`): only then is it worked out
+
+    def rows(
+        self, kind: str, d: dict[str, Any], tenant: str, time: str, decision_id: str, position: int
+    ) -> list[Change]:
+        """The row changes of output event `kind` with data `d` (of `tenant`, at `time`), found at `position`."""
         raise NotImplementedError
+
+    def changes(self, event: dict[str, Any], position: int) -> list[Change]:
+        """`rows` of an output event in its envelope."""
+        return self.rows(event["type"], event["data"], event["tenant"], event["time"], event["id"], position)
 
 
 class TenantSettings(ReadModel):
@@ -45,10 +56,11 @@ class TenantSettings(ReadModel):
     }
     handles = frozenset({"TenantSettingsChanged"})
 
-    def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
-        d, tenant = event["data"], event["tenant"]
+    def rows(
+        self, kind: str, d: dict[str, Any], tenant: str, time: str, decision_id: str, position: int
+    ) -> list[Change]:
         row = (tenant, d["countryLetterCode"], d["mode"], d["ruleset"], _json(d["settings"]))
-        yield "tenants", (tenant,), row
+        return [("tenants", (tenant,), row)]
 
 
 class UserLicenseStates(ReadModel):
@@ -73,7 +85,8 @@ class UserLicenseStates(ReadModel):
             {"tenant": str, "user_id": str, "assigned_licenses": str, "suspended_plans": str},
             ("tenant", "user_id"),
         ),
-        "license_assignments": (
+        # The licence assignment states; `license_assignments` (a view) gives them with their error details.
+        "license_assignment_rows": (
             {
                 "tenant": str,
                 "user_id": str,
@@ -84,88 +97,110 @@ class UserLicenseStates(ReadModel):
                 "state": str,
                 "error": str,
                 "disabled_plans": str,
-                "error_detail": str,
+                "error_detail_id": int,  # error_details.detail_id, or null: none
                 "last_updated": str,
             },
             ("tenant", "user_id", "sku_id", "source"),
         ),
+        # Error details stored once: a tenant has few distinct ones (many thousand entries share "not enough
+        # licences"), and as JSON on every row they were three fifths of the assignment rows' bytes, which every
+        # batch's scattered upserts rewrite. Keyed by their content, so a row is the same in every database and for
+        # every runtime, and is never updated; one no row points at any more stays (the next replay drops it).
+        "error_details": ({"detail_id": int, "detail": str}, ("detail_id",)),
+    }
+    immutable = frozenset({"error_details"})
+    views = {
+        "license_assignments": """
+            SELECT a.tenant, a.user_id, a.sku_id, a.source, a.sku_part_number, a.assigned_by_group, a.state, a.error,
+                a.disabled_plans, d.detail AS error_detail, a.last_updated
+            FROM license_assignment_rows a LEFT JOIN error_details d ON d.detail_id = a.error_detail_id"""
     }
     handles = frozenset({"UserProfileChanged", "AssignedLicensesChanged", "LicenseAssignmentStateChanged"})
 
     def __init__(self) -> None:
-        # Error details as JSON, by the identity of the detail dict: the core shares one dict among every entry with
+        # Error details' rows, by the identity of the detail dict: the core shares one dict among every entry with
         # the same problem (processor.messages) and never mutates it, so a batch serialises each one once (they were
         # a third of the read-model JSON work). Holding the dict keeps its id from being reused while cached.
-        self._detail_json: dict[int, tuple[dict[str, Any], str]] = {}
+        self._details: dict[int, tuple[dict[str, Any], Change]] = {}
 
-    def _error_detail(self, detail: dict[str, Any] | None) -> str | None:
-        if detail is None:
-            return None
-        cached = self._detail_json.get(id(detail))
+    def _error_detail(self, detail: dict[str, Any]) -> Change:
+        """The error_details row of the detail (its key holds the detail_id)."""
+        cached = self._details.get(id(detail))
         if cached is not None:
             return cached[1]
-        if len(self._detail_json) >= DETAIL_CACHE:
-            self._detail_json.clear()
+        if len(self._details) >= DETAIL_CACHE:
+            self._details.clear()
         text = _json(detail)
-        self._detail_json[id(detail)] = (detail, text)
-        return text
+        detail_id = detail_key(text)
+        change: Change = ("error_details", (detail_id,), (detail_id, text))
+        self._details[id(detail)] = (detail, change)
+        return change
 
-    def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
-        d, tenant, kind = event["data"], event["tenant"], event["type"]
+    def rows(
+        self, kind: str, d: dict[str, Any], tenant: str, time: str, decision_id: str, position: int
+    ) -> list[Change]:
         if kind == "UserProfileChanged":
             key: tuple[Any, ...] = (tenant, d["userId"])
             if d["lifecycle"] == "hardDeleted":
-                yield "users", key, None
-                yield "user_licenses", key, None
-                return
-            yield (
-                "users",
-                key,
+                return [("users", key, None), ("user_licenses", key, None)]
+            return [
                 (
-                    tenant,  # tenant
-                    d["userId"],  # user_id
-                    d["userPrincipalName"],  # user_principal_name
-                    d["displayName"],  # display_name
-                    d["usageLocation"],  # usage_location
-                    _json(d["proxyAddresses"]),  # proxy_addresses
-                    int(d["accountEnabled"]),  # account_enabled
-                    d["lifecycle"],  # lifecycle
-                ),
-            )
+                    "users",
+                    key,
+                    (
+                        tenant,  # tenant
+                        d["userId"],  # user_id
+                        d["userPrincipalName"],  # user_principal_name
+                        d["displayName"],  # display_name
+                        d["usageLocation"],  # usage_location
+                        _json(d["proxyAddresses"]),  # proxy_addresses
+                        int(d["accountEnabled"]),  # account_enabled
+                        d["lifecycle"],  # lifecycle
+                    ),
+                )
+            ]
         elif kind == "AssignedLicensesChanged":
-            yield (
-                "user_licenses",
-                (tenant, d["userId"]),
+            return [
                 (
-                    tenant,  # tenant
-                    d["userId"],  # user_id
-                    _json(d["assignedLicenses"]),  # assigned_licenses
-                    _json(d["suspendedPlans"]),  # suspended_plans
-                ),
-            )
+                    "user_licenses",
+                    (tenant, d["userId"]),
+                    (
+                        tenant,  # tenant
+                        d["userId"],  # user_id
+                        _json(d["assignedLicenses"]),  # assigned_licenses
+                        _json(d["suspendedPlans"]),  # suspended_plans
+                    ),
+                )
+            ]
         else:
             source = d["assignedByGroup"] or ""
             key = (tenant, d["userId"], d["skuId"], source)
             if d["state"] is None:
-                yield "license_assignments", key, None
-                return
-            yield (
-                "license_assignments",
-                key,
-                (
-                    tenant,  # tenant
-                    d["userId"],  # user_id
-                    d["skuId"],  # sku_id
-                    source,  # source
-                    d["skuPartNumber"],  # sku_part_number
-                    d["assignedByGroup"],  # assigned_by_group
-                    d["state"],  # state
-                    d["error"],  # error
-                    _json(d["disabledPlans"]),  # disabled_plans
-                    self._error_detail(d["errorDetail"]),  # error_detail
-                    d["lastUpdatedDateTime"],  # last_updated
-                ),
+                return [("license_assignment_rows", key, None)]
+            detail = d["errorDetail"]
+            detail_row = None if detail is None else self._error_detail(detail)
+            row = (
+                tenant,  # tenant
+                d["userId"],  # user_id
+                d["skuId"],  # sku_id
+                source,  # source
+                d["skuPartNumber"],  # sku_part_number
+                d["assignedByGroup"],  # assigned_by_group
+                d["state"],  # state
+                d["error"],  # error
+                _json(d["disabledPlans"]),  # disabled_plans
+                None if detail_row is None else detail_row[1][0],  # error_detail_id
+                d["lastUpdatedDateTime"],  # last_updated
             )
+            if detail_row is None:
+                return [("license_assignment_rows", key, row)]
+            return [detail_row, ("license_assignment_rows", key, row)]
+
+
+def detail_key(text: str) -> int:
+    """The id of an error detail: 64 bits of its BLAKE2b digest, as SQLite's signed integer (content-addressed, so
+    the same in every database; a collision among even a million distinct details is a 1-in-30-million chance)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 class GroupsWithErrors(ReadModel):
@@ -205,34 +240,39 @@ class GroupsWithErrors(ReadModel):
     }
     handles = frozenset({"GroupConfigurationChanged", "GroupLicenseProcessingChanged"})
 
-    def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
-        d, tenant, kind = event["data"], event["tenant"], event["type"]
+    def rows(
+        self, kind: str, d: dict[str, Any], tenant: str, time: str, decision_id: str, position: int
+    ) -> list[Change]:
         if kind == "GroupConfigurationChanged":
-            yield (
-                "groups",
-                (tenant, d["groupId"]),
+            return [
                 (
-                    tenant,  # tenant
-                    d["groupId"],  # group_id
-                    d["displayName"],  # display_name
-                    d["kind"],  # kind
-                    int(d["securityEnabled"]),  # security_enabled
-                    int(d["deleted"]),  # deleted
-                    _json(d["assignedLicenses"]),  # assigned_licenses
-                ),
-            )
-        elif kind == "GroupLicenseProcessingChanged":
-            yield (
-                "group_processing",
-                (tenant, d["groupId"]),
+                    "groups",
+                    (tenant, d["groupId"]),
+                    (
+                        tenant,  # tenant
+                        d["groupId"],  # group_id
+                        d["displayName"],  # display_name
+                        d["kind"],  # kind
+                        int(d["securityEnabled"]),  # security_enabled
+                        int(d["deleted"]),  # deleted
+                        _json(d["assignedLicenses"]),  # assigned_licenses
+                    ),
+                )
+            ]
+        else:  # GroupLicenseProcessingChanged
+            return [
                 (
-                    tenant,  # tenant
-                    d["groupId"],  # group_id
-                    d["state"],  # state
-                    d["succeeded"],  # succeeded
-                    d["failed"],  # failed
-                ),
-            )
+                    "group_processing",
+                    (tenant, d["groupId"]),
+                    (
+                        tenant,  # tenant
+                        d["groupId"],  # group_id
+                        d["state"],  # state
+                        d["succeeded"],  # succeeded
+                        d["failed"],  # failed
+                    ),
+                )
+            ]
 
 
 class ProductUsage(ReadModel):
@@ -257,32 +297,36 @@ class ProductUsage(ReadModel):
     }
     handles = frozenset({"ProductUsageChanged"})
 
-    def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
-        d, tenant = event["data"], event["tenant"]
+    def rows(
+        self, kind: str, d: dict[str, Any], tenant: str, time: str, decision_id: str, position: int
+    ) -> list[Change]:
         units = d["prepaidUnits"]
-        yield (
-            "product_usage",
-            (tenant, d["skuId"]),
+        return [
             (
-                tenant,  # tenant
-                d["skuId"],  # sku_id
-                d["skuPartNumber"],  # sku_part_number
-                d["capabilityStatus"],  # capability_status
-                units["enabled"],  # enabled
-                units["warning"],  # warning
-                units["suspended"],  # suspended
-                units["lockedOut"],  # locked_out
-                d["consumedUnits"],  # consumed
-                d["availableUnits"],  # available
-                int(d["overAssigned"]),  # over_assigned
-            ),
-        )
+                "product_usage",
+                (tenant, d["skuId"]),
+                (
+                    tenant,  # tenant
+                    d["skuId"],  # sku_id
+                    d["skuPartNumber"],  # sku_part_number
+                    d["capabilityStatus"],  # capability_status
+                    units["enabled"],  # enabled
+                    units["warning"],  # warning
+                    units["suspended"],  # suspended
+                    units["lockedOut"],  # locked_out
+                    d["consumedUnits"],  # consumed
+                    d["availableUnits"],  # available
+                    int(d["overAssigned"]),  # over_assigned
+                ),
+            )
+        ]
 
 
 class RejectedCommands(ReadModel):
     """Commands refused synchronously, in log order; keyed by decision id so a redelivery changes nothing."""
 
     name = "rejected_commands"
+    by_decision = True
     tables = {
         "rejected_commands": (
             {
@@ -302,30 +346,34 @@ class RejectedCommands(ReadModel):
     }
     handles = frozenset({"CommandRejected"})
 
-    def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
-        d = event["data"]
-        yield (
-            "rejected_commands",
-            (event["tenant"], event["id"]),
+    def rows(
+        self, kind: str, d: dict[str, Any], tenant: str, time: str, decision_id: str, position: int
+    ) -> list[Change]:
+        return [
             (
-                event["id"],  # decision_id
-                event["tenant"],  # tenant
-                position,  # position
-                d["eventId"],  # event_id
-                d["type"],  # type
-                d["error"],  # error
-                d["message"],  # message
-                d.get("userId") or d.get("groupId"),  # target
-                event["time"],  # time
-                _json(d["detail"]) if d.get("detail") is not None else None,  # detail
-            ),
-        )
+                "rejected_commands",
+                (tenant, decision_id),
+                (
+                    decision_id,  # decision_id
+                    tenant,  # tenant
+                    position,  # position
+                    d["eventId"],  # event_id
+                    d["type"],  # type
+                    d["error"],  # error
+                    d["message"],  # message
+                    d.get("userId") or d.get("groupId"),  # target
+                    time,  # time
+                    _json(d["detail"]) if d.get("detail") is not None else None,  # detail
+                ),
+            )
+        ]
 
 
 class AuditLog(ReadModel):
     """The product's audit activities (Set group license, Start/Finish applying …) as an append-only stream."""
 
     name = "audit_log"
+    by_decision = True
     tables = {
         "audit_log": (
             {
@@ -343,22 +391,25 @@ class AuditLog(ReadModel):
     }
     handles = frozenset({"AuditRecorded"})
 
-    def changes(self, event: dict[str, Any], position: int) -> Iterator[Change]:
-        d = event["data"]
-        yield (
-            "audit_log",
-            (event["tenant"], event["id"]),
+    def rows(
+        self, kind: str, d: dict[str, Any], tenant: str, time: str, decision_id: str, position: int
+    ) -> list[Change]:
+        return [
             (
-                event["id"],  # decision_id
-                event["tenant"],  # tenant
-                position,  # position
-                event["time"],  # time
-                d["activity"],  # activity
-                d["actor"],  # actor
-                d["targetId"],  # target
-                d["result"],  # result
-            ),
-        )
+                "audit_log",
+                (tenant, decision_id),
+                (
+                    decision_id,  # decision_id
+                    tenant,  # tenant
+                    position,  # position
+                    time,  # time
+                    d["activity"],  # activity
+                    d["actor"],  # actor
+                    d["targetId"],  # target
+                    d["result"],  # result
+                ),
+            )
+        ]
 
 
 READ_MODELS: tuple[ReadModel, ...] = (

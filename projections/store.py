@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import sqlite_utils
 
-from projections.models import READ_MODELS, ReadModel, Row
+from projections.models import READ_MODELS, Output, ReadModel, Row, detail_key
 
 POSITIONS = "projection_positions"
 
@@ -46,6 +46,8 @@ class ProjectionStore:
         for model in models:
             for event_type in model.handles:
                 self._by_type.setdefault(event_type, []).append(model)
+        # output types some model keys by the output event's id: only these need it worked out
+        self._keyed_by_decision = frozenset(kind for model in models if model.by_decision for kind in model.handles)
         self._pending: dict[str, dict[tuple[Any, ...], Row | None]] = {
             table: {} for model in models for table in model.tables
         }
@@ -53,6 +55,7 @@ class ProjectionStore:
         self._applied: dict[str, int] = {}  # stream -> last position staged (every model is there or past it)
         self._stored_top: dict[str, int] = {}  # stream -> the highest model position found in the database
         self._columns: dict[str, list[str]] = {}
+        self._immutable = frozenset(table for model in models for table in model.immutable)
         with write_transaction(conn):
             self.ensure_schema()
 
@@ -65,12 +68,13 @@ class ProjectionStore:
         self.db[POSITIONS].create(  # type: ignore[union-attr]
             {"model": str, "stream": str, "position": int}, pk=("model", "stream"), if_not_exists=True
         )
+        self._move_error_details()
         # Dashboards look up entries in trouble; a partial index leaves the many Active rows out of it.
         for older in ("idx_license_assignments_tenant_state", "license_assignments_group_errors"):
             self.conn.execute(f"DROP INDEX IF EXISTS {older}")
         self.conn.execute(
             "CREATE INDEX IF NOT EXISTS license_assignments_not_active "
-            "ON license_assignments (tenant, state) WHERE state != 'Active'"
+            "ON license_assignment_rows (tenant, state) WHERE state != 'Active'"
         )
         for model in self.models:
             for view, select in model.views.items():
@@ -88,22 +92,71 @@ class ProjectionStore:
                 self._positions[(model.name, stream)] = position
                 self._stored_top[stream] = max(position, self._stored_top.get(stream, -1))
 
+    def _move_error_details(self) -> None:
+        """A database of the layout before `error_details`, where `license_assignments` was a table with every
+        detail's JSON on its rows: move its rows to `license_assignment_rows`, their details to `error_details`."""
+        conn = self.conn
+        if conn.execute("SELECT type FROM sqlite_master WHERE name = 'license_assignments'").fetchone() != ("table",):
+            return
+        texts = "SELECT DISTINCT error_detail FROM license_assignments WHERE error_detail IS NOT NULL"
+        ids = [(detail_key(text), text) for (text,) in conn.execute(texts)]
+        conn.executemany("INSERT OR IGNORE INTO error_details (detail_id, detail) VALUES (?, ?)", ids)
+        conn.execute("CREATE TEMP TABLE detail_ids (detail TEXT PRIMARY KEY, detail_id INTEGER)")
+        conn.executemany("INSERT INTO temp.detail_ids (detail_id, detail) VALUES (?, ?)", ids)
+        columns = self._columns["license_assignment_rows"]
+        kept = ", ".join(f"a.{c}" for c in columns[:-2])  # all but error_detail_id, last_updated
+        conn.execute(
+            f"INSERT INTO license_assignment_rows ({', '.join(columns)}) "
+            f"SELECT {kept}, m.detail_id, a.last_updated "
+            "FROM license_assignments a LEFT JOIN temp.detail_ids m ON m.detail = a.error_detail"
+        )
+        conn.execute("DROP TABLE license_assignments")
+        conn.execute("DROP TABLE temp.detail_ids")
+
     def position(self, model: str, stream: str) -> int:
         return max(self._positions.get((model, stream), -1), self._applied.get(stream, -1))
 
     def apply(self, events: Iterable[dict[str, Any]], stream: str, position: int) -> None:
-        """Stage the output events found at `position` of `stream`; written by flush()."""
+        """Stage the output events (in their envelopes) found at `position` of `stream`; written by flush()."""
         if position <= self._applied.get(stream, -1):
             return  # every model holds it already (a redelivery)
         check = position <= self._stored_top.get(stream, -1)  # some model was stored past here before
-        pending = self._pending
         for event in events:
-            for model in self._by_type.get(event["type"], ()):
-                if check and position <= self._positions.get((model.name, stream), -1):
-                    continue
-                for table, key, row in model.changes(event, position):
-                    pending[table][key] = row
+            self._stage(
+                event["type"], event["data"], event["tenant"], event["time"], event["id"], stream, position, check
+            )
         self._applied[stream] = position  # every model is at `position` or past it now
+
+    def apply_outputs(
+        self, outputs: Iterable[Output], stream: str, position: int, cause: str, time: str, tenant: str
+    ) -> None:
+        """`apply` for the outputs of input event `cause` as (type, data) pairs: their envelopes are not built."""
+        if position <= self._applied.get(stream, -1):
+            return
+        check = position <= self._stored_top.get(stream, -1)
+        keyed_by_decision = self._keyed_by_decision
+        for n, (kind, data) in enumerate(outputs):
+            decision_id = f"{cause}#{n}" if kind in keyed_by_decision else cause  # output_event's id
+            self._stage(kind, data, tenant, time, decision_id, stream, position, check)
+        self._applied[stream] = position
+
+    def _stage(
+        self,
+        kind: str,
+        data: dict[str, Any],
+        tenant: str,
+        time: str,
+        decision_id: str,
+        stream: str,
+        position: int,
+        check: bool,
+    ) -> None:
+        pending = self._pending
+        for model in self._by_type.get(kind, ()):
+            if check and position <= self._positions.get((model.name, stream), -1):
+                continue
+            for table, key, row in model.rows(kind, data, tenant, time, decision_id, position):
+                pending[table][key] = row
 
     def flush(self) -> None:
         """Write staged rows and positions; the caller commits (same transaction as its own log writes)."""
@@ -119,8 +172,9 @@ class ProjectionStore:
             if len(deletes) < len(rows):
                 marks = ", ".join("?" for _ in columns)
                 upserts = [row for row in rows.values() if row is not None] if deletes else rows.values()
+                verb = "INSERT OR IGNORE" if table in self._immutable else "INSERT OR REPLACE"
                 self.conn.executemany(
-                    f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                    f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({marks})",
                     cast(Iterable[Row], upserts),  # without deletes, no value is None
                 )
             rows.clear()

@@ -158,7 +158,7 @@ def test_an_ingest_ends_with_a_snapshot_once_replaying_would_cost_more_than_pick
     assert runtime.conn.execute("SELECT event_seq FROM snapshots WHERE tenant = 'contoso'").fetchone() == (logged,)
 
     replayed: list[str] = []
-    monkeypatch.setattr(embedded, "decide", lambda state, event: replayed.append(event.id))  # nothing to re-decide
+    monkeypatch.setattr(embedded, "decide_changes", lambda state, event: replayed.append(event.id))  # none to decide
     restarted = embedded.EmbeddedRuntime(embedded.open_database(db))
     assert restarted.tenant("contoso") == runtime.tenants["contoso"]
     assert replayed == []

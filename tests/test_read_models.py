@@ -1,6 +1,6 @@
 """The group_member_errors view: the group-sourced licence assignments in error, with their error detail, exactly as
 the decisions log tells them; a database of an older layout (a table, or a view of other SQL) opens with today's; and
-every assignment row holds its own error detail."""
+every assignment row holds its own error detail; outputs projected without their envelopes give the same rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
+from events import parse_event
+from processor.context import enveloped
+from processor.decide import decide_changes, new_tenant
+from processor.demo_tenant import generate_demo_events
 from processor.embedded import EmbeddedRuntime, decision_rows, open_database
+from processor.state import TenantState
 from projections import models
 from projections.store import ProjectionStore
 from tests.test_cli import event, tenant_events
@@ -96,14 +101,16 @@ def test_a_database_of_an_older_layout_opens_with_todays_view(tmp_path: Path, ol
 
 def test_each_assignment_row_holds_its_own_error_detail(monkeypatch: pytest.MonkeyPatch) -> None:
     """Error details are serialised once per detail dict (by identity): dicts created and dropped one after the
-    other, whose ids the interpreter reuses, must each still give their own JSON."""
+    other, whose ids the interpreter reuses, must each still give their own JSON and id."""
     monkeypatch.setattr(models, "DETAIL_CACHE", 3)
     model = models.UserLicenseStates()
     shared = {"reason": "shared", "message": "the same dict on every other event"}
     for n in range(200):
         detail = shared if n % 2 else {"reason": f"own {n}", "addresses": [{"address": f"a{n}", "alsoUsedBy": ["u"]}]}
         event = {
+            "id": f"e{n}#0",
             "type": "LicenseAssignmentStateChanged",
+            "time": "2026-01-05T09:00:00Z",
             "tenant": "t",
             "data": {
                 "userId": f"u{n}",
@@ -117,6 +124,68 @@ def test_each_assignment_row_holds_its_own_error_detail(monkeypatch: pytest.Monk
                 "lastUpdatedDateTime": "2026-01-05T09:00:00Z",
             },
         }
-        [(_, _, row)] = model.changes(event, n)
-        assert row is not None and json.loads(row[9]) == detail
+        [(_, (detail_id,), (_, text)), (_, _, row)] = model.changes(event, n)
+        assert json.loads(text) == detail and row is not None and row[9] == detail_id == models.detail_key(text)
         del detail, event
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    store_tables = [table for model in models.READ_MODELS for table in model.tables]
+    return {table: sorted(conn.execute(f"SELECT * FROM {table}"), key=repr) for table in store_tables}
+
+
+def test_outputs_projected_without_their_envelopes_give_the_rows_their_envelopes_give() -> None:
+    """The embedded runtime projects (type, data) pairs (apply_outputs), the Kafka projector enveloped output
+    events (apply): every read-model row, the ids of audit records and rejections included, must be the same."""
+    enveloped_store = ProjectionStore(sqlite3.connect(":memory:", isolation_level=None))
+    pairs_store = ProjectionStore(sqlite3.connect(":memory:", isolation_level=None))
+    tenants: dict[str, TenantState] = {}
+    for seq, raw in enumerate(generate_demo_events(seed=3, users=300), 1):
+        event = parse_event(json.dumps(raw))
+        _, outputs = decide_changes(tenants.setdefault(event.tenant, new_tenant(event.tenant)), event)
+        enveloped_store.apply(enveloped(event.id, event.time, event.tenant, outputs), "s", seq)
+        pairs_store.apply_outputs(outputs, "s", seq, event.id, event.time, event.tenant)
+    for store in (enveloped_store, pairs_store):
+        store.conn.execute("BEGIN")
+        store.flush()
+        store.conn.execute("COMMIT")
+    expected = _tables(enveloped_store.conn)
+    assert expected["audit_log"] and expected["rejected_commands"] and expected["error_details"]
+    assert _tables(pairs_store.conn) == expected
+
+
+def test_a_database_with_error_details_on_the_assignment_rows_moves_them_to_their_own_table(tmp_path: Path) -> None:
+    """Before `error_details`, `license_assignments` was a table holding every detail's JSON: opening such a
+    database moves its rows, and the view gives exactly what the table held."""
+    db = tmp_path / "old.db"
+    conn = _ingest(db, tenant_events())
+    assignments = "SELECT * FROM license_assignments ORDER BY user_id, sku_id, source"
+    expected = conn.execute(assignments).fetchall()
+    errors = _view(conn)
+    assert any(row[9] for row in expected) and errors
+    (view_sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'group_member_errors'").fetchone()
+    conn.execute("BEGIN")
+    conn.execute(
+        "CREATE TABLE old (tenant TEXT, user_id TEXT, sku_id TEXT, source TEXT, sku_part_number TEXT, "
+        "assigned_by_group TEXT, state TEXT, error TEXT, disabled_plans TEXT, error_detail TEXT, last_updated TEXT, "
+        "PRIMARY KEY (tenant, user_id, sku_id, source))"
+    )
+    conn.execute("INSERT INTO old SELECT * FROM license_assignments")
+    conn.execute("DROP VIEW group_member_errors")  # else the renaming below finds it naming a missing table
+    conn.execute("DROP VIEW license_assignments")
+    conn.execute("DROP TABLE license_assignment_rows")
+    conn.execute("DROP TABLE error_details")
+    conn.execute("ALTER TABLE old RENAME TO license_assignments")
+    conn.execute(
+        "CREATE INDEX license_assignments_not_active ON license_assignments (tenant, state) WHERE state != 'Active'"
+    )
+    conn.execute("COMMIT")
+    conn.close()
+
+    conn = open_database(db)
+    ProjectionStore(conn)
+    assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'license_assignments'").fetchone() == ("view",)
+    assert conn.execute(assignments).fetchall() == expected
+    assert _view(conn) == errors
+    distinct = conn.execute("SELECT count(DISTINCT error_detail) FROM license_assignments").fetchone()[0]
+    assert conn.execute("SELECT count(*) FROM error_details").fetchone()[0] == distinct

@@ -52,7 +52,7 @@ def test_the_writer_process_commits_what_the_deciding_process_would(
     process = EmbeddedRuntime(open_database(tmp_path / "process.db"))
     assert process.ingest(lines, batch_size=100, writer="process") == summary
     expected = _contents(inline.conn)
-    assert len(expected["license_assignments"]) > 500 and len(expected["log_blocks"]) > 20
+    assert len(expected["license_assignment_rows"]) > 500 and len(expected["log_blocks"]) > 20
     assert _contents(process.conn) == expected
 
     # ingesting everything again: all duplicates, nothing written
