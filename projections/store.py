@@ -17,6 +17,7 @@ import sqlite_utils
 from projections.models import READ_MODELS, Output, ReadModel, Row, detail_key
 
 POSITIONS = "projection_positions"
+SQL_TYPES = {str: "TEXT", int: "INTEGER"}  # as sqlite-utils declares them
 
 
 @contextmanager
@@ -63,7 +64,10 @@ class ProjectionStore:
         """Tables, index and views of the read models, and the positions stored; in the caller's transaction."""
         for model in self.models:
             for table, (columns, pk) in model.tables.items():
-                self.db[table].create(columns, pk=pk, if_not_exists=True)  # type: ignore[union-attr]
+                if table in model.without_rowid:
+                    self._create_without_rowid(table, columns, pk)
+                else:
+                    self.db[table].create(columns, pk=pk, if_not_exists=True)  # type: ignore[union-attr]
                 self._columns[table] = list(columns)
         self.db[POSITIONS].create(  # type: ignore[union-attr]
             {"model": str, "stream": str, "position": int}, pk=("model", "stream"), if_not_exists=True
@@ -91,6 +95,25 @@ class ProjectionStore:
             ):
                 self._positions[(model.name, stream)] = position
                 self._stored_top[stream] = max(position, self._stored_top.get(stream, -1))
+
+    def _create_without_rowid(self, table: str, columns: dict[str, type], pk: tuple[str, ...]) -> None:
+        """The table as its primary key's B-tree alone; one of an older layout (a rowid table) gets its rows moved."""
+        conn = self.conn
+        found = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+        if found is not None and "WITHOUT ROWID" in found[0].upper():
+            return
+        if found is not None:  # views over it are dropped first (created again below) so that renaming leaves them be
+            for model in self.models:
+                for view in model.views:
+                    if conn.execute("SELECT type FROM sqlite_master WHERE name = ?", (view,)).fetchone() == ("view",):
+                        conn.execute(f"DROP VIEW {view}")
+            conn.execute(f"ALTER TABLE {table} RENAME TO {table}_rowid")
+        declared = ", ".join(f"{column} {SQL_TYPES[kind]}" for column, kind in columns.items())
+        conn.execute(f"CREATE TABLE {table} ({declared}, PRIMARY KEY ({', '.join(pk)})) WITHOUT ROWID")
+        if found is not None:
+            names = ", ".join(columns)
+            conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {table}_rowid")
+            conn.execute(f"DROP TABLE {table}_rowid")
 
     def _move_error_details(self) -> None:
         """A database of the layout before `error_details`, where `license_assignments` was a table with every
@@ -135,9 +158,14 @@ class ProjectionStore:
             return
         check = position <= self._stored_top.get(stream, -1)
         keyed_by_decision = self._keyed_by_decision
-        for n, (kind, data) in enumerate(outputs):
+        pending = self._pending
+        for n, (kind, data) in enumerate(outputs):  # _stage inlined: this runs for every output of an ingest
             decision_id = f"{cause}#{n}" if kind in keyed_by_decision else cause  # output_event's id
-            self._stage(kind, data, tenant, time, decision_id, stream, position, check)
+            for model in self._by_type.get(kind, ()):
+                if check and position <= self._positions.get((model.name, stream), -1):
+                    continue
+                for table, key, row in model.rows(kind, data, tenant, time, decision_id, position):
+                    pending[table][key] = row
         self._applied[stream] = position
 
     def _stage(

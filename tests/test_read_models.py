@@ -95,7 +95,7 @@ def test_a_database_of_an_older_layout_opens_with_todays_view(tmp_path: Path, ol
     conn = open_database(db)
     ProjectionStore(conn)
     ((kind, sql),) = conn.execute("SELECT type, sql FROM sqlite_master WHERE name = 'group_member_errors'")
-    assert kind == "view" and "FROM license_assignments" in sql
+    assert kind == "view" and "FROM license_assignment_rows" in sql
     assert _view(conn) == expected
 
 
@@ -189,3 +189,25 @@ def test_a_database_with_error_details_on_the_assignment_rows_moves_them_to_thei
     assert _view(conn) == errors
     distinct = conn.execute("SELECT count(DISTINCT error_detail) FROM license_assignments").fetchone()[0]
     assert conn.execute("SELECT count(*) FROM error_details").fetchone()[0] == distinct
+
+
+def test_assignment_rows_in_a_rowid_table_move_to_their_key_b_tree(tmp_path: Path) -> None:
+    db = tmp_path / "rowid.db"
+    conn = _ingest(db, tenant_events())
+    assignments = "SELECT * FROM license_assignments ORDER BY user_id, sku_id, source"
+    expected, errors = conn.execute(assignments).fetchall(), _view(conn)
+    assert expected and errors
+    conn.execute("PRAGMA legacy_alter_table = ON")  # the views over the table stay as they are
+    conn.execute("BEGIN")
+    conn.execute("CREATE TABLE copied AS SELECT * FROM license_assignment_rows")  # a rowid table
+    conn.execute("DROP TABLE license_assignment_rows")
+    conn.execute("ALTER TABLE copied RENAME TO license_assignment_rows")
+    conn.execute("COMMIT")
+    conn.close()
+
+    conn = open_database(db)
+    ProjectionStore(conn)
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'license_assignment_rows'").fetchone()
+    assert sql.endswith("WITHOUT ROWID")
+    assert conn.execute(assignments).fetchall() == expected
+    assert _view(conn) == errors
