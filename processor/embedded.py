@@ -35,6 +35,7 @@ from processor import state as state_module
 from processor.batchwrite import STREAM, BatchWriter, DecidedBatch, InlineWriter, ProcessWriter
 from processor.context import decode_outputs, encode_output, encode_outputs
 from processor.decide import STALE, decide_changes, new_tenant
+from processor.newids import NewTenantIds
 from processor.state import TenantState
 from projections.store import ProjectionStore, write_transaction
 
@@ -256,19 +257,20 @@ class EmbeddedRuntime:
         summary = IngestSummary()
         batch: list[tuple[str, bytes]] = []
         self._next_seq = eventlog.last_seq(self.conn) + 1
+        new_ids = NewTenantIds(self.conn)
         sink: BatchWriter | None = None
         try:
             with collector_paused():
                 for origin, raw in lines:
                     if len(batch) >= size:  # a full batch and more to come
                         sink = sink or self._writer(writer, more_than_a_batch=True)
-                        self._ingest_batch(batch, summary, sink)
+                        self._ingest_batch(batch, summary, sink, new_ids)
                         if progress:
                             progress(len(batch))
                         batch = []
                     batch.append((origin, raw))
                 sink = sink or self._writer(writer, more_than_a_batch=False)
-                self._ingest_batch(batch, summary, sink)
+                self._ingest_batch(batch, summary, sink, new_ids)
                 # The next run starts from the snapshots: renew those that replaying would cost more than.
                 snapshots = self._snapshots(False, SNAPSHOT_AT_END_PER_ENTITY)
                 if snapshots:
@@ -297,7 +299,9 @@ class EmbeddedRuntime:
         if sink is not None and sink.projects:  # another connection wrote the read models: reload their positions
             self.projections = ProjectionStore(self.conn)
 
-    def _ingest_batch(self, batch: list[tuple[str, bytes]], summary: IngestSummary, sink: BatchWriter) -> None:
+    def _ingest_batch(
+        self, batch: list[tuple[str, bytes]], summary: IngestSummary, sink: BatchWriter, new_ids: NewTenantIds
+    ) -> None:
         """Parse the batch, leave out duplicates, decide what is new, and hand it all to the writer.
 
         CHUNK lines at a time: their events are decided and freed while still in the CPU's caches."""
@@ -308,7 +312,7 @@ class EmbeddedRuntime:
         first = self._next_seq
         for start in range(0, len(batch), CHUNK):
             events, lines, ids = self._parse(batch[start : start + CHUNK], decided, summary)
-            events, lines = self._fresh(events, lines, ids, sink, batch_ids, decided.ids, summary)
+            events, lines = self._fresh(events, lines, ids, sink, batch_ids, decided.ids, summary, new_ids)
             # A tenant not in memory yet is loaded from the log (every event of it there is committed).
             outputs += self._decide_all(events, first + len(raws), self.tenant, decided, sink.projects, summary)
             raws += lines
@@ -355,16 +359,21 @@ class EmbeddedRuntime:
         batch_ids: dict[str, set[str]],
         fresh_ids: dict[str, list[str]],
         summary: IngestSummary,
+        new_ids: NewTenantIds,
     ) -> tuple[list[InputEvent], list[bytes]]:
         """The events (and their lines) not in the log yet; the first copy wins. The log is what is committed, what
         the writer may not have committed yet, and the earlier chunks of this batch (`batch_ids`, which this adds
-        the chunk's ids to). The ids of the fresh events are added to `fresh_ids`."""
+        the chunk's ids to); for a tenant new to the log, only the ids `new_ids` may have seen are looked up. The ids
+        of the fresh events are added to `fresh_ids`."""
         known: dict[str, set[str]] = {}
         for tenant, ids in by_tenant.items():
             unique = set(ids)
             # In this order: a batch committed after the first look is in the database by the second.
             logged = sink.pending(tenant, unique)
-            logged |= eventlog.known_ids(self.conn, tenant, ids)
+            salt = new_ids.salt(tenant)
+            lookup = ids if salt is None else new_ids.maybe_logged(salt, ids)
+            if lookup:
+                logged |= eventlog.known_ids(self.conn, tenant, lookup)
             earlier = batch_ids.get(tenant)
             if earlier is None:
                 batch_ids[tenant] = unique

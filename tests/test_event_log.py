@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from processor import embedded, eventlog
+from processor import embedded, eventlog, newids
 from processor.demo_tenant import generate_demo_events
 from processor.embedded import EmbeddedRuntime, decision_rows, open_database, state_as_of
 from projections.export import tenant_document
@@ -164,3 +164,25 @@ def test_a_database_of_the_row_layout_is_moved_into_blocks_and_replayed(tmp_path
     assert tenant_document(migrated.conn, "contoso") == tenant_document(reference.conn, "contoso")
     assert list(decision_rows(migrated.conn)) == list(decision_rows(reference.conn))
     assert migrated.ingest([("test", line) for line in lines]).duplicates == len(lines)  # the ids came along
+
+
+@pytest.mark.parametrize("slots", [newids.SLOTS, 64, 1])
+def test_events_resent_within_one_ingest_of_new_tenants_are_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slots: int
+) -> None:
+    """For tenants new to the log an ingest looks up only the ids its filter may have marked: resent events are
+    duplicates however full the filter (64 slots: most ids collide; 1: every id is looked up), and one tenant
+    already in the log is looked up as before."""
+    monkeypatch.setattr(newids, "SLOTS", slots)
+    old = _lines(300, "fabrikam")
+    EmbeddedRuntime(open_database(tmp_path / "reference.db")).ingest([("old", line) for line in old])
+    runtime = EmbeddedRuntime(open_database(tmp_path / "log.db"))
+    runtime.ingest([("old", line) for line in old[:150]])
+    contoso = _lines(600)
+    resent = contoso[:200] + contoso[100:400] + old[100:300] + contoso[50:600] + old[:300]  # across batches
+    summary = runtime.ingest([("test", line) for line in resent], batch_size=100)
+    assert (summary.accepted + summary.stale, summary.duplicates) == (750, len(resent) - 750)
+    reference = EmbeddedRuntime(open_database(tmp_path / "reference.db"))
+    reference.ingest([("test", line) for line in contoso])
+    for tenant in ("contoso", "fabrikam"):
+        assert tenant_document(runtime.conn, tenant) == tenant_document(reference.conn, tenant)
