@@ -12,8 +12,8 @@ from hypothesis import given
 
 from events import parse_event
 from processor import decide as decide_module
-from processor.context import output_event
-from processor.decide import decide, new_tenant
+from processor.context import decode_outputs, encode_output, encode_outputs, output_event
+from processor.decide import decide, decide_changes, new_tenant
 from processor.demo_tenant import generate_demo_events
 from processor.state import TenantState
 from tests.test_properties import PROPERTY_SETTINGS, handwritten_stream, streams
@@ -21,17 +21,23 @@ from tests.test_properties import PROPERTY_SETTINGS, handwritten_stream, streams
 QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart.jsonl"
 
 
-def test_emitted_envelopes_are_output_event_envelopes() -> None:
-    """EventContext.emit builds the envelope inline; decode_outputs rebuilds it with output_event."""
+def test_outputs_logged_without_envelopes_rebuild_to_the_outputs_decide_gives() -> None:
+    """The embedded runtime logs `decide_changes`' (type, data) pairs; decode_outputs must rebuild from them the very
+    output events `decide` gives the Kafka worker, byte for byte once encoded."""
     tenants: dict[str, TenantState] = {}
+    enveloping: dict[str, TenantState] = {}
     outputs = 0
     for line in QUICKSTART.read_bytes().splitlines():
         event = parse_event(line)
-        tenant = tenants.setdefault(event.tenant, new_tenant(event.tenant))
-        for n, output in enumerate(decide(tenant, event).outputs):
-            rebuilt = output_event(event.id, n, output["type"], event.time, event.tenant, output["data"])
-            assert list(output.items()) == list(rebuilt.items())  # same keys, same order, same values
-            outputs += 1
+        _, changes = decide_changes(tenants.setdefault(event.tenant, new_tenant(event.tenant)), event)
+        decided = decide(enveloping.setdefault(event.tenant, new_tenant(event.tenant)), event).outputs
+        rebuilt = decode_outputs(event.id, event.time, event.tenant, encode_outputs(changes))
+        assert [encode_output(o) for o in rebuilt] == [encode_output(o) for o in decided]
+        assert all(
+            o == output_event(event.id, n, o["type"], event.time, event.tenant, o["data"])
+            for n, o in enumerate(decided)
+        )
+        outputs += len(decided)
     assert outputs > 0
 
 
