@@ -161,8 +161,10 @@ class ProjectionStore:
         check = position <= self._stored_top.get(stream, -1)
         keyed_by_decision = self._keyed_by_decision
         pending = self._pending
-        for n, (kind, data) in enumerate(outputs):  # _stage inlined: this runs for every output of an ingest
-            decision_id = f"{cause}#{n}" if kind in keyed_by_decision else cause  # output_event's id
+        # _stage's loop, inlined: it runs for every output of an ingest, and a call per output cost ~0.1 s a million
+        for n, (kind, data) in enumerate(outputs):
+            # the output's id (output_event's), worked out only for the models keyed by it; the others ignore it
+            decision_id = f"{cause}#{n}" if kind in keyed_by_decision else cause
             for model in self._by_type.get(kind, ()):
                 if check and position <= self._positions.get((model.name, stream), -1):
                     continue
