@@ -161,7 +161,7 @@ class ProjectionStore:
         check = position <= self._stored_top.get(stream, -1)
         keyed_by_decision = self._keyed_by_decision
         pending = self._pending
-        # _stage's loop, inlined: it runs for every output of an ingest, and a call per output cost ~0.1 s a million
+        # _stage's loop, inlined: it runs for every output of an ingest, and spares a method call per output
         for n, (kind, data) in enumerate(outputs):
             # the output's id (output_event's), worked out only for the models keyed by it; the others ignore it
             decision_id = f"{cause}#{n}" if kind in keyed_by_decision else cause
