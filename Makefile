@@ -19,6 +19,7 @@ demo: $(BIN)/licensing
 	$(BIN)/licensing demo --db demo.db
 
 test: $(VENV)/.dev
+	$(BIN)/lint-imports  # the import contracts of pyproject.toml: a broken one fails the build
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev
@@ -27,6 +28,7 @@ bench: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check events processor projections tests bench
 	$(BIN)/mypy events processor projections
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm

@@ -13,7 +13,8 @@ import statistics
 import time
 
 from bench.common import fresh_db, in_own_process, report
-from processor.embedded import EmbeddedRuntime, open_database
+from processor.embedded.database import open_database
+from processor.embedded.runtime import EmbeddedRuntime
 
 
 def _line(n: int, event_type: str, data: dict[str, object]) -> tuple[str, bytes]:

@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.common import can_pin, cpu_seconds, floor_rate, fresh_db, in_own_process, report, workload_file
-from processor.cli import _lines
-from processor.embedded import EmbeddedRuntime, open_database
+from processor.embedded.database import open_database
+from processor.embedded.runtime import EmbeddedRuntime
+from processor.terminal import input_lines
 
 
 def ingest_file(db: Path, path: Path) -> tuple[int, float, float]:
     """Events accepted, seconds and CPU seconds taken by an embedded ingest of the file into a new database."""
     runtime = EmbeddedRuntime(open_database(db))
     started, cpu = time.perf_counter(), cpu_seconds()
-    summary = runtime.ingest(_lines((str(path),)))
+    summary = runtime.ingest(input_lines((str(path),)))
     return summary.accepted, time.perf_counter() - started, cpu_seconds() - cpu
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.common import OUT, fresh_db, report, workload_file
+from processor.embedded.database import open_database
 from processor.kafka import EVENTS_TOPIC
 from processor.kafka.admin import create_topics
 from processor.kafka.broker import free_port, start_broker
@@ -76,7 +77,7 @@ def main() -> None:
             lines = [line.rstrip(b"\n") for line in f]
         started = time.perf_counter()
         asyncio.run(publish_lines(bootstrap, lines))
-        done = asyncio.run(wait_until_projected(bootstrap, str(db), timeout=1800, poll=0.5))
+        done = asyncio.run(wait_until_projected(bootstrap, open_database(db), timeout=1800, poll=0.5))
         seconds = time.perf_counter() - started
         if not done:
             sys.exit("kafka benchmark: not everything was projected in time")

@@ -12,7 +12,8 @@ import json
 
 from bench.common import peak_rss_bytes, report
 from events import parse_event
-from processor.decide import decide, new_tenant
+from processor.catalog_file import shipped_catalog
+from processor.core.decide import decide, new_tenant
 
 
 def _event(n: int, event_type: str, data: dict[str, object]) -> bytes:
@@ -36,7 +37,7 @@ def main() -> None:
     users = args.users
     gc.collect()
     before = peak_rss_bytes()
-    tenant = new_tenant("bench")
+    tenant = new_tenant("bench", shipped_catalog())
     n = 0
 
     def apply(event_type: str, data: dict[str, object]) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from bench.common import OUT, can_pin, in_own_process, report
 from bench.ingest import median_run
-from processor.embedded import EmbeddedRuntime, open_database
+from processor.embedded.database import open_database
+from processor.embedded.runtime import EmbeddedRuntime
 
 
 def replay_seconds(db: Path) -> tuple[int, float]:

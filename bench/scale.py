@@ -22,7 +22,8 @@ from pathlib import Path
 
 from bench.common import OUT, fresh_db, in_own_process, report
 from bench.workload import Workload
-from processor.embedded import EmbeddedRuntime, open_database
+from processor.embedded.database import open_database
+from processor.embedded.runtime import EmbeddedRuntime
 
 
 def _users_file(users: int) -> Path:

@@ -124,8 +124,8 @@ class UserLicenseStates(ReadModel):
 
     def __init__(self) -> None:
         # Error details' rows, by the identity of the detail dict: the core shares one dict among every entry with
-        # the same problem (processor.messages) and never mutates it, so a batch serialises each one once (they were
-        # a third of the read-model JSON work). Holding the dict keeps its id from being reused while cached.
+        # the same problem (processor.core.messages) and never mutates it, so a batch serialises each one once (they
+        # were a third of the read-model JSON work). Holding the dict keeps its id from being reused while cached.
         self._details: dict[int, tuple[dict[str, Any], Change]] = {}
 
     def _error_detail(self, detail: dict[str, Any]) -> Change:

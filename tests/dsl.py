@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from events import parse_event
-from processor.catalog import load_catalog_data
-from processor.decide import decide, new_tenant
-from processor.state import Entry, TenantState
+from processor.catalog_file import load_catalog_data, shipped_catalog
+from processor.core.decide import decide, new_tenant
+from processor.core.state import Entry, TenantState
 
 CATALOG_DATA = load_catalog_data()
 SHORT = {sku["short"]: sku["skuPartNumber"] for sku in CATALOG_DATA["skus"]}
@@ -40,7 +40,7 @@ class Scenario:
         tenant_id: str = "contoso",
     ) -> None:
         self.tenant_id = tenant_id
-        self.state: TenantState = new_tenant(tenant_id)
+        self.state: TenantState = new_tenant(tenant_id, shipped_catalog())
         self.outputs: list[dict[str, Any]] = []
         self.last: list[dict[str, Any]] = []
         self.statuses: list[str] = []
@@ -161,7 +161,7 @@ class Scenario:
 
     def effective_disabled(self, user_id: str, short: str) -> set[str] | None:
         """`assignedLicenses[short].disabledPlans` by name; None when the user does not hold the SKU."""
-        from processor.context import licenses_view
+        from processor.core.context import licenses_view
 
         sku = self.state.catalog.resolve_sku(SHORT[short])
         assert sku is not None
@@ -174,7 +174,7 @@ class Scenario:
         return self._names(self.state.users[user_id].suspended)
 
     def enabled(self, user_id: str) -> set[str]:
-        from processor.context import enabled_plans
+        from processor.core.context import enabled_plans
 
         return self._names(enabled_plans(self.state.catalog, self.state.users[user_id]))
 

@@ -8,11 +8,11 @@ both topics to their current end and takes the last offset + 1 per partition. Th
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from processor.embedded import open_database
 from processor.kafka import DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP
 from processor.kafka.admin import committed_offsets
 from processor.kafka.projector import projected_positions
@@ -63,14 +63,15 @@ class TopicFollower:
             await self._consumer.stop()
 
 
-async def wait_until_projected(bootstrap: str, db: str, timeout: float, poll: float = 0.25) -> bool:
+async def wait_until_projected(
+    bootstrap: str, conn: sqlite3.Connection, timeout: float, poll: float = 0.25
+) -> bool:
     """True once the workers have committed every input and the read models hold every decision.
 
     Checked twice in a row with the decisions log unchanged, because a worker commits its input offsets
-    asynchronously to publishing the decisions of those inputs.
+    asynchronously to publishing the decisions of those inputs. `conn` is the projector's database.
     """
     deadline = time.monotonic() + timeout
-    conn = open_database(db)
     inputs, decisions = TopicFollower(bootstrap, EVENTS_TOPIC), TopicFollower(bootstrap, DECISIONS_TOPIC)
     await inputs.start()
     await decisions.start()

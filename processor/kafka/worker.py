@@ -22,10 +22,11 @@ import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from events import ParseError, parse_event
-from processor.context import encode_output
-from processor.decide import STALE, decide, new_tenant
+from processor.catalog_file import shipped_catalog
+from processor.core.context import encode_output
+from processor.core.decide import STALE, decide, new_tenant
+from processor.core.state import TenantState
 from processor.kafka import DEAD_LETTER_TOPIC, DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP
-from processor.state import TenantState
 
 
 @dataclass(slots=True)
@@ -62,7 +63,7 @@ def decide_message(state: PartitionState, raw: bytes, key: bytes | None, partiti
     seen.add(event.id)
     tenant_state = state.tenants.get(event.tenant)
     if tenant_state is None:
-        tenant_state = state.tenants[event.tenant] = new_tenant(event.tenant)
+        tenant_state = state.tenants[event.tenant] = new_tenant(event.tenant, shipped_catalog())
     decision = decide(tenant_state, event)
     if decision.status == STALE:
         return []

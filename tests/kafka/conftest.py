@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
-from processor.embedded import decision_rows
+from processor.embedded.runtime import decision_rows
 from processor.kafka import DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP
 from processor.kafka.admin import committed_offsets
 from processor.kafka.broker import BrokerUnavailable, free_port, start_broker

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from processor.demo_tenant import generate_demo_events, write_jsonl
+from processor.demo.generator import generate_demo_events, write_jsonl
 from tests.dsl import Scenario
 from tests.kafka.conftest import (
     Cluster,

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from processor.demo_tenant import generate_demo_events, write_jsonl
+from processor.demo.generator import generate_demo_events, write_jsonl
 from processor.kafka import DECISIONS_TOPIC
 from tests.kafka.conftest import Cluster, Embedded, assert_same_as_embedded, table_counts
 

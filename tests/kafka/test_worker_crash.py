@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from processor.demo_tenant import generate_demo_events, write_jsonl
+from processor.demo.generator import generate_demo_events, write_jsonl
 from processor.kafka import DECISIONS_TOPIC, WORKER_GROUP
 from tests.kafka.conftest import (
     Cluster,

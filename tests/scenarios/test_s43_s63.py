@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from processor.messages import ISSUE_LABELS
+from processor.core.messages import ISSUE_LABELS
 from tests.dsl import PLANS_OF, Scenario, all_plans_except
 
 E3_PLANS = set(PLANS_OF["E3"])
@@ -139,8 +139,11 @@ def test_s46_group_configuration_change_processing_lifecycle_and_audit() -> None
     given_time = {u: s.entry(u, "E3", "G_E3").last_updated for u in ("u1", "u2", "u3")}
     # when (seq 20 of the scenario)
     out = s.send(
-        "GroupLicensesChanged", source="adm", groupId="G_E3",
-        addLicenses=[{"skuId": "ENTERPRISEPACK", "disabledPlans": ["SWAY"]}], removeLicenses=[],
+        "GroupLicensesChanged",
+        source="adm",
+        groupId="G_E3",
+        addLicenses=[{"skuId": "ENTERPRISEPACK", "disabledPlans": ["SWAY"]}],
+        removeLicenses=[],
     )
     t20 = s.events[-1]["time"]
     # then: state
@@ -159,15 +162,24 @@ def test_s46_group_configuration_change_processing_lifecycle_and_audit() -> None
     assert [lic["disabledPlans"] for lic in set_license["newValue"]] == [[SWAY_ID]]
     # then: processing lifecycle and Start/Finish records, in order
     trail = [
-        o["data"]["activity"] if o["type"] == "AuditRecorded"
-        else o["data"]["state"] if o["type"] == "GroupLicenseProcessingChanged"
+        o["data"]["activity"]
+        if o["type"] == "AuditRecorded"
+        else o["data"]["state"]
+        if o["type"] == "GroupLicenseProcessingChanged"
         else "entry"
         for o in out
         if o["type"] in ("AuditRecorded", "GroupLicenseProcessingChanged", "LicenseAssignmentStateChanged")
     ]
     assert [t for t in trail if t != "Change user license"] == [
-        "Set group license", "QueuedForProcessing", "ProcessingInProgress", START_ACTIVITY,
-        "entry", "entry", "entry", "ProcessingComplete", FINISH_ACTIVITY,
+        "Set group license",
+        "QueuedForProcessing",
+        "ProcessingInProgress",
+        START_ACTIVITY,
+        "entry",
+        "entry",
+        "entry",
+        "ProcessingComplete",
+        FINISH_ACTIVITY,
     ]
     assert processing(s, "G_E3")[-1] == ("ProcessingComplete", 3, 0)
     [start] = audits(s, START_ACTIVITY)

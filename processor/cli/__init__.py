@@ -1,0 +1,5 @@
+"""The `licensing` command line."""
+
+from processor.cli.app import main
+
+__all__ = ["main"]

@@ -1,0 +1,29 @@
+"""Mutually exclusive service plans (SPEC §1.4.1, §3.3): at most one enabled member of each family."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from processor.core.catalog import RuleSet, bits
+
+
+def clashing_pairs(ruleset: RuleSet, newcomer: int, existing: int) -> tuple[tuple[int, int], ...]:
+    """(new plan, existing plan) pairs that clash. The same plan from two SKUs never clashes (no pair)."""
+    newcomer, existing = newcomer & ruleset.all_members, existing & ruleset.all_members
+    if not (newcomer and existing):
+        return ()
+    pairs = ruleset.memo.get((newcomer, existing))
+    if pairs is None:
+        pairs = ruleset.memo[newcomer, existing] = tuple(_pairs(ruleset, newcomer, existing))
+    return pairs
+
+
+def _pairs(ruleset: RuleSet, newcomer: int, existing: int) -> Iterator[tuple[int, int]]:
+    for _, family in ruleset.families:
+        new_members, old_members = newcomer & family, existing & family
+        if not (new_members and old_members):
+            continue
+        for a in bits(new_members):
+            for b in bits(old_members):
+                if a != b and ((1 << a) | (1 << b)) not in ruleset.allowed_pairs:
+                    yield a, b

@@ -1,0 +1,438 @@
+"""The embedded runtime: an append-only SQLite event log, the decision core, and the read models, without a broker.
+
+One SQLite transaction per batch holds the appended input events, their output events (the decisions log) and the
+read-model rows with their positions, so a crash anywhere loses a whole batch or nothing; re-ingesting the file
+then appends exactly what is missing (ids already in the log are duplicates). Tenant states are snapshotted with
+the log sequence they cover, and rebuilt by replaying the log after that sequence.
+
+Batches past the first are written by a writer process (processor.embedded.writer) while the next one is decided, when
+a second CPU can run it.
+Speed (bench/README.md): the cyclic garbage collector is paused while deciding and the long-lived tenant state is
+frozen out of its reach after every batch; the event and decisions logs are compressed blocks
+(processor.embedded.eventlog).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import hashlib
+import os
+import pickle
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+
+from events import ParseError, parse_event
+from events.inputs import InputEvent
+from processor.catalog_file import shipped_catalog
+from processor.core import catalog as catalog_module
+from processor.core import state as state_module
+from processor.core.context import decode_outputs, encode_output, encode_outputs
+from processor.core.decide import STALE, decide_changes, new_tenant
+from processor.core.state import TenantState
+from processor.embedded import eventlog
+from processor.embedded.database import SCHEMA_VERSION
+from processor.embedded.newids import NewTenantIds
+from processor.embedded.writer import STREAM, BatchWriter, DecidedBatch, InlineWriter, ProcessWriter
+from projections.store import ProjectionStore
+
+WriterMode = Literal["auto", "inline", "process"]
+# Events per transaction. Read-model rows of a batch land on pages all over their tables, and a commit writes
+# every dirtied page to the WAL: fewer commits write them fewer times. With a writer process that cost is off the
+# deciding process's path, and a smaller batch shortens the wait for the last one (1,000,000 events: ~20.5 s with
+# 100,000, ~21.5 s with 200,000). A crash loses the batch under way and the one being written; re-ingest restores.
+BATCH = 100_000
+# Lines parsed, checked for duplicates and decided together: their events are decided and freed while in the CPU's
+# caches (parsing, deciding and freeing 1,000,000 events: 11.0 s in chunks of 2,000 against 11.7 in 100,000).
+CHUNK = 2_000
+# A tenant's snapshot is renewed once it is SNAPSHOT_EVERY events behind and that many events are at least
+# SNAPSHOT_PER_ENTITY times its users and groups: pickling is O(tenant size), so this bounds its cost per event
+# (a restart replays at most max(SNAPSHOT_EVERY, SNAPSHOT_PER_ENTITY x size) events).
+SNAPSHOT_EVERY = 200_000
+SNAPSHOT_PER_ENTITY = 10
+# When an ingest ends, the next run will rebuild the tenant from its snapshot plus the events after it; replaying an
+# event costs about what pickling one user or group does, so a snapshot is renewed once the events behind it are as
+# many as the tenant's users and groups. (A 1,000,000-user tenant loaded with 4,000,000 events: the first run pays
+# ~14 s to pickle it, every later run loads it in ~8 s instead of re-deciding 4,000,000 events for about a minute.)
+SNAPSHOT_AT_END_PER_ENTITY = 1
+
+
+def _state_format() -> bytes:
+    """A fingerprint of the layout of the pickled tenant state: every dataclass of the state and the catalogue,
+    with its fields. A snapshot written under another layout is not unpickled (its objects would lack fields or
+    carry stale ones): the tenant is rebuilt from the log instead."""
+    layout = sorted(
+        (module.__name__, cls.__qualname__, tuple(f.name for f in dataclasses.fields(cls)))
+        for module in (state_module, catalog_module)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__
+    )
+    return hashlib.sha256(repr(layout).encode()).digest()[:16]
+
+
+STATE_FORMAT = _state_format()  # heads every snapshot blob
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    accepted: int = 0
+    duplicates: int = 0
+    stale: int = 0
+    dead_lettered: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"accepted {self.accepted}, duplicates {self.duplicates}, stale {self.stale}, "
+            f"dead-lettered {self.dead_lettered}"
+        )
+
+
+def decision_rows(conn: sqlite3.Connection, tenant: str | None = None) -> Iterator[tuple[int, str, bytes]]:
+    """The decisions log as (event seq, tenant, output event JSON), in log order: the very bytes that the Kafka
+    runtime publishes for the same log."""
+    for seq, raw, stored in eventlog.decided(conn):
+        event = parse_event(raw)
+        if tenant is None or event.tenant == tenant:
+            for output in decode_outputs(event.id, event.time, event.tenant, stored):
+                yield seq, event.tenant, encode_output(output)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system has one, e.g. `taskset`)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector off the decided state while deciding.
+
+    A tenant's state is millions of long-lived, acyclic containers; every automatic collection of the oldest
+    generation would walk all of them (a third of ingest time on a 100,000-user tenant). Batches call
+    `settle_young_objects` after each commit instead.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        settle_young_objects()
+        if enabled:
+            gc.enable()
+
+
+def settle_young_objects() -> None:
+    """Move everything allocated so far (the state decided by this batch) out of the collector's reach.
+
+    Nothing is collected here: the core builds no reference cycles, and whatever cycle a library makes meanwhile
+    is only kept until the process ends (a CLI run) or `gc.unfreeze()`.
+    """
+    gc.freeze()
+
+
+class EmbeddedRuntime:
+    """Decides the events of a SQLite log and keeps tenant states and read models in step with it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.projections = ProjectionStore(conn)
+        self.tenants: dict[str, TenantState] = {}
+        self._covered: dict[str, int] = {}  # tenant -> last log seq folded into its in-memory state
+        self._snapshotted: dict[str, int] = {}  # tenant -> log seq its stored snapshot covers
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            self.replay()  # derived tables of an older layout were dropped by open_database
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # ---- ingest -------------------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        lines: Iterable[tuple[str, bytes]],
+        progress: Callable[[int], None] | None = None,
+        batch_size: int | None = None,
+        writer: WriterMode = "auto",
+    ) -> IngestSummary:
+        """Append and decide (origin, raw line) pairs; malformed lines go to the dead-letter table.
+
+        One transaction per `batch_size` events (default BATCH): a crash loses at most the batch under way. Past the
+        first batch (with writer "auto" and a second CPU), batches are written by a writer process while the next is
+        decided."""
+        size = batch_size or BATCH
+        summary = IngestSummary()
+        batch: list[tuple[str, bytes]] = []
+        self._next_seq = eventlog.last_seq(self.conn) + 1
+        new_ids = NewTenantIds(self.conn)
+        sink: BatchWriter | None = None
+        try:
+            with collector_paused():
+                for origin, raw in lines:
+                    if len(batch) >= size:  # a full batch and more to come
+                        sink = sink or self._writer(writer, more_than_a_batch=True)
+                        self._ingest_batch(batch, summary, sink, new_ids)
+                        if progress:
+                            progress(len(batch))
+                        batch = []
+                    batch.append((origin, raw))
+                sink = sink or self._writer(writer, more_than_a_batch=False)
+                self._ingest_batch(batch, summary, sink, new_ids)
+                # The next run starts from the snapshots: renew those that replaying would cost more than.
+                snapshots = self._snapshots(False, SNAPSHOT_AT_END_PER_ENTITY)
+                if snapshots:
+                    sink.write(DecidedBatch(snapshots=snapshots))
+            sink.close()
+        except BaseException:
+            if sink is not None:
+                sink.abort()
+            raise
+        finally:
+            self._after_writing(sink)
+        if progress and batch:
+            progress(len(batch))
+        return summary
+
+    def _writer(self, mode: WriterMode, more_than_a_batch: bool) -> BatchWriter:
+        """ "auto": a writer process for more than a batch, if this process may run on a second CPU (on one, the
+        two processes would take turns, and handing batches over would only add to the work)."""
+        if mode == "process" or (mode == "auto" and more_than_a_batch and usable_cpus() > 1):
+            (path,) = [file for _, name, file in self.conn.execute("PRAGMA database_list") if name == "main"]
+            if path:  # not an in-memory database
+                return ProcessWriter(path)
+        return InlineWriter(self.conn, self.projections)
+
+    def _after_writing(self, sink: BatchWriter | None) -> None:
+        if sink is not None and sink.projects:  # another connection wrote the read models: reload their positions
+            self.projections = ProjectionStore(self.conn)
+
+    def _ingest_batch(
+        self, batch: list[tuple[str, bytes]], summary: IngestSummary, sink: BatchWriter, new_ids: NewTenantIds
+    ) -> None:
+        """Parse the batch, leave out duplicates, decide what is new, and hand it all to the writer.
+
+        CHUNK lines at a time: their events are decided and freed while still in the CPU's caches."""
+        decided = DecidedBatch()
+        batch_ids: dict[str, set[str]] = {}  # tenant -> the ids of every event of this batch so far
+        raws: list[bytes] = []
+        outputs: list[bytes] = []
+        first = self._next_seq
+        for start in range(0, len(batch), CHUNK):
+            events, lines, ids = self._parse(batch[start : start + CHUNK], decided, summary)
+            events, lines = self._fresh(events, lines, ids, sink, batch_ids, decided.ids, summary, new_ids)
+            # A tenant not in memory yet is loaded from the log (every event of it there is committed).
+            outputs += self._decide_all(events, first + len(raws), self.tenant, decided, sink.projects, summary)
+            raws += lines
+        decided.blocks = eventlog.framed_blocks(first, raws, outputs)
+        self._next_seq = first + len(raws)
+        decided.snapshots = self._snapshots(False, SNAPSHOT_PER_ENTITY)  # only those due
+        if decided.blocks or decided.dead or decided.snapshots:
+            sink.write(decided, batch_ids)
+        settle_young_objects()
+
+    @staticmethod
+    def _parse(
+        batch: list[tuple[str, bytes]], decided: DecidedBatch, summary: IngestSummary
+    ) -> tuple[list[InputEvent], list[bytes], dict[str, list[str]]]:
+        """The events of the lines, their lines, and their ids per tenant; malformed lines go to `decided.dead`."""
+        events: list[InputEvent] = []
+        lines: list[bytes] = []
+        by_tenant: dict[str, list[str]] = {}  # the ids, gathered while each event is fresh in the CPU's cache
+        for origin, raw in batch:
+            if not raw.strip():
+                continue
+            try:
+                event = parse_event(raw)
+            except ParseError as exc:
+                decided.dead.append((hashlib.sha256(raw).hexdigest(), exc.tenant, origin, exc.reason, raw))
+                summary.dead_lettered += 1
+                if len(summary.reasons) < 5:
+                    summary.reasons.append(f"{origin}: {exc.reason}")
+                continue
+            events.append(event)
+            lines.append(raw)
+            ids = by_tenant.get(event.tenant)
+            if ids is None:
+                ids = by_tenant[event.tenant] = []
+            ids.append(event.id)
+        return events, lines, by_tenant
+
+    def _fresh(
+        self,
+        events: list[InputEvent],
+        lines: list[bytes],
+        by_tenant: dict[str, list[str]],
+        sink: BatchWriter,
+        batch_ids: dict[str, set[str]],
+        fresh_ids: dict[str, list[str]],
+        summary: IngestSummary,
+        new_ids: NewTenantIds,
+    ) -> tuple[list[InputEvent], list[bytes]]:
+        """The events (and their lines) not in the log yet; the first copy wins. The log is what is committed, what
+        the writer may not have committed yet, and the earlier chunks of this batch (`batch_ids`, which this adds
+        the chunk's ids to); for a tenant new to the log, only the ids `new_ids` may have seen are looked up. The ids
+        of the fresh events are added to `fresh_ids`."""
+        known: dict[str, set[str]] = {}
+        for tenant, ids in by_tenant.items():
+            unique = set(ids)
+            # In this order: a batch committed after the first look is in the database by the second.
+            logged = sink.pending(tenant, unique)
+            salt = new_ids.salt(tenant)
+            lookup = ids if salt is None else new_ids.maybe_logged(salt, ids)
+            if lookup:
+                logged |= eventlog.known_ids(self.conn, tenant, lookup)
+            earlier = batch_ids.get(tenant)
+            if earlier is None:
+                batch_ids[tenant] = unique
+            else:
+                logged |= unique & earlier
+                earlier |= unique
+            if logged or len(unique) < len(ids):
+                known[tenant] = logged
+            else:
+                fresh_ids.setdefault(tenant, []).extend(ids)
+        if not known:
+            return events, lines
+        kept: list[InputEvent] = []
+        kept_lines: list[bytes] = []
+        seen: set[tuple[str, str]] = set()
+        for event, line in zip(events, lines):
+            duplicates = known.get(event.tenant)
+            if duplicates is None:
+                kept.append(event)
+                kept_lines.append(line)
+                continue
+            key = (event.tenant, event.id)
+            if key in seen or event.id in duplicates:
+                continue
+            seen.add(key)
+            kept.append(event)
+            kept_lines.append(line)
+            fresh_ids.setdefault(event.tenant, []).append(event.id)
+        summary.duplicates += len(events) - len(kept)
+        return kept, kept_lines
+
+    def _decide_all(
+        self,
+        events: Iterable[InputEvent],
+        first: int,
+        load: Callable[[str], TenantState],
+        decided: DecidedBatch,
+        projects: bool,
+        summary: IngestSummary | None = None,
+    ) -> list[bytes]:
+        """Decide logged events, seqs from `first` on: their outputs as the decisions log stores them (b"" for
+        none). Their read-model changes are staged here, or listed in `decided.projected` for the writer;
+        `load(tenant)` gives a tenant not in memory. One loop for a whole batch: this is the ingest's hot path."""
+        outputs: list[bytes] = []
+        keep = outputs.append
+        stale = decided.stale
+        project = None if projects else self.projections.apply_outputs
+        projected = decided.projected.append
+        tenants = self.tenants
+        covered = self._covered
+        accepted = 0
+        for seq, event in enumerate(events, first):
+            tenant_id = event.tenant
+            state = tenants.get(tenant_id) or load(tenant_id)
+            status, changes = decide_changes(state, event)
+            covered[tenant_id] = seq
+            if status == STALE:
+                stale.append(seq)
+                keep(b"")
+                continue
+            accepted += 1
+            if not changes:
+                keep(b"")
+                continue
+            keep(encode_outputs(changes))
+            if project is None:
+                projected((seq, event.id, event.time, tenant_id))
+            else:
+                project(changes, STREAM, seq, event.id, event.time, tenant_id)
+        if summary is not None:
+            summary.accepted += accepted
+            summary.stale += len(outputs) - accepted
+        return outputs
+
+    # ---- tenant states ------------------------------------------------------------------------------------
+
+    def tenant(self, tenant_id: str) -> TenantState:
+        """The tenant's state at the end of the log: snapshot plus the events logged after it."""
+        state = self.tenants.get(tenant_id)
+        if state is not None:
+            return state
+        row = self.conn.execute("SELECT event_seq, state FROM snapshots WHERE tenant = ?", (tenant_id,)).fetchone()
+        if row and row[1][: len(STATE_FORMAT)] == STATE_FORMAT:
+            state, covered = pickle.loads(row[1][len(STATE_FORMAT) :]), row[0]
+        else:  # none yet, or written by a version with another state layout: the log has everything
+            state, covered = new_tenant(tenant_id, shipped_catalog()), 0
+        self._snapshotted[tenant_id] = covered
+        for seq, raw in eventlog.lines(self.conn, after=covered):
+            event = parse_event(raw)
+            if event.tenant == tenant_id:
+                decide_changes(state, event)
+                covered = seq
+        self.tenants[tenant_id] = state
+        self._covered[tenant_id] = covered
+        return state
+
+    def _new_tenant(self, tenant_id: str) -> TenantState:
+        state = self.tenants[tenant_id] = new_tenant(tenant_id, shipped_catalog())
+        return state
+
+    def _snapshots(self, force: bool, per_entity: float) -> list[tuple[str, int, bytes]]:
+        """The snapshots rows due (see SNAPSHOT_EVERY): at least SNAPSHOT_EVERY events behind, and at least
+        `per_entity` times the tenant's users and groups; `force`: every tenant's."""
+        rows = []
+        for tenant_id, state in self.tenants.items():
+            covered = self._covered.get(tenant_id, 0)
+            behind = covered - self._snapshotted.get(tenant_id, 0)
+            due = behind >= SNAPSHOT_EVERY and behind >= per_entity * (len(state.users) + len(state.groups))
+            if force or due:
+                rows.append((tenant_id, covered, STATE_FORMAT + pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+                self._snapshotted[tenant_id] = covered
+        return rows
+
+    # ---- rebuild ------------------------------------------------------------------------------------------
+
+    def replay(self, progress: Callable[[int], None] | None = None, writer: WriterMode = "auto") -> int:
+        """Throw away every derived thing (states, decisions, read models) and rebuild it from the event log, in one
+        transaction. A log of more than a batch is written by a writer process while the next batch is decided."""
+        sink = self._writer(writer, more_than_a_batch=eventlog.count(self.conn) > BATCH)
+        self.tenants.clear()
+        self._covered.clear()
+        self._snapshotted.clear()
+        count = 0
+        try:
+            sink.write(DecidedBatch(reset=True, commit=False))
+            decided = DecidedBatch(commit=False)
+            pending = 0
+            with collector_paused():
+                for first, raw_lines in eventlog.blocks(self.conn):
+                    events = [parse_event(raw) for raw in raw_lines]
+                    outputs = self._decide_all(events, first, self._new_tenant, decided, sink.projects)
+                    decided.blocks.append((first, len(outputs), None, eventlog.frame(outputs)))
+                    count += len(raw_lines)
+                    pending += len(raw_lines)
+                    if pending >= BATCH:  # bound what is staged
+                        sink.write(decided)
+                        decided = DecidedBatch(commit=False)
+                        settle_young_objects()
+                        if progress:
+                            progress(pending)
+                        pending = 0
+                decided.snapshots = self._snapshots(True, SNAPSHOT_PER_ENTITY)
+                decided.commit = True
+                sink.write(decided)
+            sink.close()
+        except BaseException:
+            sink.abort()
+            raise
+        finally:
+            self._after_writing(sink)
+        if progress and pending:
+            progress(pending)
+        return count
