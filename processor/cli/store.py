@@ -6,7 +6,7 @@ import json
 
 import click
 
-from events.times import TimeFormatError, parse_time
+from events.times import TimeFormatError, canonical_time
 from processor.cli.app import DB_HELP, database_path, fail, main
 from processor.cli.database import opened_store
 from processor.embedded import eventlog
@@ -58,15 +58,13 @@ def export(tenant: str, db: str | None, as_of: str | None) -> None:
     \b
     Example: licensing export --tenant contoso --as-of 2026-03-01T00:00:00Z
     """
-    moment = None
     if as_of is not None:
         try:
-            moment = parse_time(as_of)
+            as_of = canonical_time(as_of)  # in upper case, as the times of the log are
         except TimeFormatError as exc:
             fail(f"--as-of: {exc}")
     with opened_store(database_path(db), create=False, write=False) as store:
-        # (the moment in the form the as-of rebuild reads: RFC 3339 allows lower-case t and z too)
-        conn = store if moment is None else state_as_of(store, tenant, moment.isoformat())
+        conn = store if as_of is None else state_as_of(store, tenant, as_of)
         try:
             document = tenant_document(conn, tenant)
         except UnknownTenant as exc:
