@@ -1,4 +1,4 @@
-"""The Kafka runtime's commands: the dev `broker`, `topics`, `publish`, the `worker`, the `project`or and `wait`."""
+"""The Kafka runtime's commands: the dev `broker`, `topics`, `publish`, `worker`, `project` (the projector), `wait`."""
 
 from __future__ import annotations
 
