@@ -15,6 +15,7 @@ from tests.cli.test_cli import LICENSING, assert_one_line_failure, clean_env
 
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 HIDDEN = re.compile(r"^  … (\d+) more: `(.+)` shows every row$")
+BORDERS = "┏┃┡│└┓┩┘"
 USERS = "200"  # the smallest demo tenant: every kind of problem, in a second
 
 
@@ -59,6 +60,8 @@ def test_the_demo_names_everything_and_cuts_nothing_within_the_terminals_width(t
         assert len(line) <= columns or any(command in line for command in commands), line
     for line in out.splitlines():  # an ellipsis only where a table says how many rows it left out
         assert "…" not in line or HIDDEN.match(line), line
+    for line in out.splitlines():  # no table cropped at the terminal's edge: each of its lines has its right border
+        assert not line.startswith(tuple(BORDERS)) or line.rstrip()[-1] in BORDERS, line
     if columns >= 250:  # wide enough for these cells to stay on one line
         assert "Proxy address violation" in out and "sales@contoso.com also used by" in out
         # brackets in a message are text, not markup to drop
