@@ -125,7 +125,10 @@ def keeps_values_matching(pattern: str) -> Callable[[Validator], Validator]:
     """Declare of a validator of a str that it returns, unchanged, every value that `pattern` (a regular expression
     that Python's `re` and pydantic-core's engine read alike) matches in full. Only a validator so declared is
     translated: a decoded value that the pattern matches is kept; any other goes to pydantic, which runs the
-    validator."""
+    validator.
+
+    Why not call the validator itself after decoding: for the envelope's `time` that cost ~0.3 us a line more, a
+    quarter of a demo tenant's parse (1,618 against 1,303 ns a line; 1,075 against 785 on the bench workload)."""
 
     def declare(validator: Validator) -> Validator:
         VALUES_KEPT[validator] = pattern
