@@ -1,5 +1,6 @@
-"""The `licensing` command line."""
+"""The `licensing` command line: the group (`app`) and its commands, one module per group of them."""
 
+from processor.cli import demo, kafka, store
 from processor.cli.app import main
 
-__all__ = ["main"]
+__all__ = ["demo", "kafka", "main", "store"]
