@@ -1,0 +1,38 @@
+"""`licensing serve`: Microsoft Graph v1.0 and CloudEvents over HTTP, the single writer of the embedded store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from processor.cli.app import DB_HELP, database_path, fail, main
+
+
+@main.command()
+@click.option("--db", help=DB_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; any but loopback needs --token.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
+@click.option(
+    "--token",
+    envvar="LICENSING_TOKEN",
+    help="Every request must carry `Authorization: Bearer TOKEN` ($LICENSING_TOKEN).",
+)
+@click.option("--read-only", is_flag=True, help="Refuse every command (POST) with 403.")
+def serve(db: str | None, host: str, port: int, token: str | None, read_only: bool) -> None:
+    """Serve Microsoft Graph v1.0 at /tenants/TENANT/v1.0 and CloudEvents at /events.
+
+    \b
+    While it runs, the server is the store's writer: commands are logged and decided at once, as `ingest` would.
+    Examples:
+      licensing serve --db demo.db
+      licensing serve --db demo.db --host 0.0.0.0 --port 8443 --token "$(openssl rand -hex 32)"
+    """
+    from processor.api.server import serve as run_server
+    from processor.api.settings import ServeSettings, UnsafeBind
+
+    settings = ServeSettings(Path(database_path(db)), host=host, port=port, token=token or None, read_only=read_only)
+    try:
+        run_server(settings)
+    except UnsafeBind as exc:
+        fail(str(exc))
