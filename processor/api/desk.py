@@ -26,6 +26,10 @@ T = TypeVar("T")
 Line = tuple[str, bytes]  # (origin, raw event), as `licensing ingest` reads them
 
 
+class StateUnavailable(LookupError):
+    """The decided state is not in this process (the Kafka workers hold it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """A command the core refused synchronously (a CommandRejected decision)."""

@@ -135,10 +135,10 @@ class RejectedCommand:
 
 @dataclass(frozen=True, slots=True)
 class UserFilter:
-    """Which users a list holds: those holding a SKU, those holding none, those whose name starts so."""
+    """Which users a list holds: those holding a SKU, those holding some licence (or none), by name prefix."""
 
     holding_sku: str | None = None
-    unlicensed: bool = False
+    holds_any: bool | None = None  # True: at least one licence, False: none
     name_prefix: str | None = None
 
 
@@ -216,10 +216,10 @@ class ReadModels:
                 f"AND a.sku_id = ? AND a.state IN {HELD})"
             )
             args.append(which.holding_sku)
-        if which.unlicensed:
+        if which.holds_any is not None:
             where.append(
-                "NOT EXISTS (SELECT 1 FROM license_assignment_rows a WHERE a.tenant = u.tenant "
-                f"AND a.user_id = u.user_id AND a.state IN {HELD})"
+                f"{'' if which.holds_any else 'NOT '}EXISTS (SELECT 1 FROM license_assignment_rows a "
+                f"WHERE a.tenant = u.tenant AND a.user_id = u.user_id AND a.state IN {HELD})"
             )
         if which.name_prefix is not None:
             where.append("u.display_name LIKE ? ESCAPE '\\'")
@@ -282,6 +282,15 @@ class ReadModels:
             for user_id, assigned, suspended in rows:
                 found[user_id] = UserLicenses(json.loads(assigned), json.loads(suspended))
         return found
+
+    def rejection_of(self, tenant: str, event_id: str) -> RejectedCommand | None:
+        """The refusal of the command logged with this id, if it was refused."""
+        row = self._one(
+            "SELECT decision_id, position, event_id, type, error, message, target, time, detail "
+            "FROM rejected_commands WHERE tenant = ? AND event_id = ?",
+            (tenant, event_id),
+        )
+        return _rejected(row) if row else None
 
     def users_in_error(self, tenant: str, sku_id: str | None = None) -> list[str]:
         """Every user with an entry in error (of one SKU, if given), by id: whom a bulk reprocess retries."""
@@ -412,7 +421,10 @@ class ReadModels:
             "available, over_assigned FROM product_usage WHERE tenant = ? ORDER BY sku_part_number, sku_id",
             (tenant,),
         )
-        return [Product(*row[:9], bool(row[9])) for row in rows]
+        return [
+            Product(sku, part, status, enabled, warning, suspended, locked, consumed, available, bool(over))
+            for sku, part, status, enabled, warning, suspended, locked, consumed, available, over in rows
+        ]
 
     def audit_records(
         self, tenant: str, after: tuple[int, str] | None, limit: int, activity: str | None = None
@@ -446,7 +458,12 @@ class ReadModels:
             sql += " AND (position, decision_id) > (?, ?)"
             args += list(after)
         rows = self._all(sql + " ORDER BY position, decision_id LIMIT ?", [*args, limit])
-        return [RejectedCommand(*row[:8], _loads(row[8])) for row in rows]
+        return [_rejected(row) for row in rows]
+
+
+def _rejected(row: tuple[Any, ...]) -> RejectedCommand:
+    decision_id, position, event_id, kind, error, message, target, time, detail = row
+    return RejectedCommand(decision_id, position, event_id, kind, error, message, target, time, _loads(detail))
 
 
 def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
