@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from processor.api.settings import MAX_BODY_BYTES, ServeSettings, UnsafeBind
 from processor.cli.app import DB_HELP, database_path, fail, main
 
 
@@ -19,7 +20,14 @@ from processor.cli.app import DB_HELP, database_path, fail, main
     help="Every request must carry `Authorization: Bearer TOKEN` ($LICENSING_TOKEN).",
 )
 @click.option("--read-only", is_flag=True, help="Refuse every command (POST) with 403.")
-def serve(db: str | None, host: str, port: int, token: str | None, read_only: bool) -> None:
+@click.option(
+    "--max-body-bytes",
+    type=click.IntRange(min=1),
+    default=MAX_BODY_BYTES,
+    show_default=True,
+    help="Larger request bodies are refused with 413.",
+)
+def serve(db: str | None, host: str, port: int, token: str | None, read_only: bool, max_body_bytes: int) -> None:
     """Serve Microsoft Graph v1.0 at /tenants/TENANT/v1.0 and CloudEvents at /events.
 
     \b
@@ -28,10 +36,16 @@ def serve(db: str | None, host: str, port: int, token: str | None, read_only: bo
       licensing serve --db demo.db
       licensing serve --db demo.db --host 0.0.0.0 --port 8443 --token "$(openssl rand -hex 32)"
     """
-    from processor.api.server import serve as run_server
-    from processor.api.settings import ServeSettings, UnsafeBind
+    from processor.api.server import serve as run_server  # FastAPI and uvicorn load only for this command
 
-    settings = ServeSettings(Path(database_path(db)), host=host, port=port, token=token or None, read_only=read_only)
+    settings = ServeSettings(
+        Path(database_path(db)),
+        host=host,
+        port=port,
+        token=token or None,
+        read_only=read_only,
+        max_body_bytes=max_body_bytes,
+    )
     try:
         run_server(settings)
     except UnsafeBind as exc:

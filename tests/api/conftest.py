@@ -24,7 +24,9 @@ TENANT = "contoso"
 DEMO_USERS = 1200  # more than a Graph page can hold (999)
 
 
-def licensing(*args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def licensing(
+    *args: str, input: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(LICENSING), *args],
         input=input.decode() if input is not None else None,
@@ -79,12 +81,16 @@ class Server:
 def start_server(db: Path, *args: str, env: dict[str, str] | None = None, token: str | None = None) -> Server:
     port = free_port()
     command = [str(LICENSING), "serve", "--db", str(db), "--port", str(port), *args]
-    process = subprocess.Popen(command, env=env or clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, env=env or clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     server = Server(process, f"http://127.0.0.1:{port}", db, token)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"licensing serve exited {process.returncode}: {process.stderr.read() if process.stderr else ''}")
+            raise AssertionError(
+                f"licensing serve exited {process.returncode}: {process.stderr.read() if process.stderr else ''}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return server

@@ -110,7 +110,7 @@ def list_groups(
     return JSON(page_body(context_of(request, tenant_id, "groups", select, names), value, total, link))
 
 
-@router.get("/groups/$count", response_class=PlainTextResponse, responses=COUNTED)
+@router.get("/groups/$count", response_model=None, responses=COUNTED)
 def count_groups(request: Request, tenant: KnownTenant, store: Store, filter: Filter = None) -> PlainTextResponse:
     """The number of groups (that the filter keeps); an advanced query, as in Graph."""
     require_eventual(request)

@@ -109,7 +109,7 @@ def list_users(
     return JSON(page_body(context_of(request, tenant_id, "users", select, names), value, total, link))
 
 
-@router.get("/users/$count", response_class=PlainTextResponse, responses=COUNTED)
+@router.get("/users/$count", response_model=None, responses=COUNTED)
 def count_users(request: Request, tenant: KnownTenant, store: Store, filter: Filter = None) -> PlainTextResponse:
     """The number of users (that the filter keeps); an advanced query, as in Graph."""
     require_eventual(request)
