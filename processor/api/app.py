@@ -21,13 +21,15 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from processor.api import cloudevents
-from processor.api.desk import CommandDesk
+from processor.api.desk import CommandDesk, Desk
 from processor.api.graph import directory, groups, users
 from processor.api.graph.errors import BAD_REQUEST, GraphError, error_response
 from processor.api.guard import Guard
+from processor.api.publisher import PublishingDesk
 from processor.api.reads import ReadModels
 from processor.api.services import Services
 from processor.api.settings import ServeSettings
+from processor.embedded.database import open_database
 
 GRAPH_PREFIX = "/tenants/{tenant}/v1.0"
 GRAPH_ROOTS = frozenset({"users", "groups", "subscribedSkus", "organization", "auditLogs"})
@@ -37,7 +39,7 @@ log = logging.getLogger("licensing.api")
 def create_app(settings: ServeSettings, routers: Sequence[APIRouter] = ()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        desk = CommandDesk(settings.database)
+        desk = open_desk(settings)
         desk.warm_up()
         app.state.services = Services(settings, ReadModels(settings.database), desk)
         try:
@@ -59,6 +61,14 @@ def create_app(settings: ServeSettings, routers: Sequence[APIRouter] = ()) -> Fa
     _answer_errors_as_graph(app)
     app.add_middleware(Guard, settings=settings)
     return app
+
+
+def open_desk(settings: ServeSettings) -> Desk:
+    """The embedded store's writer, or in Kafka mode a publisher (the projector writes the database then)."""
+    if settings.bootstrap is None:
+        return CommandDesk(settings.database)
+    open_database(settings.database).close()  # its schema, as `licensing project` creates it
+    return PublishingDesk(settings.bootstrap)
 
 
 def _answer_errors_as_graph(app: FastAPI) -> None:

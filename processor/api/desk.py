@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from processor.core.state import TenantState
 from processor.embedded import eventlog
@@ -49,6 +49,22 @@ class Ingested:
 
     def rejection_of(self, event_id: str) -> Rejection | None:
         return next((r for r in self.rejections if r.event_id == event_id), None)
+
+
+class Desk(Protocol):
+    """Where the server's commands go: decided here (CommandDesk), or published for the Kafka workers."""
+
+    def warm_up(self) -> list[str]: ...
+
+    def ingest(self, lines: Iterable[Line]) -> Ingested | None:
+        """Decide the lines and say what became of them; None: published, decided elsewhere."""
+        ...
+
+    def with_state(self, tenant: str, read: Callable[[TenantState], T]) -> T:
+        """`read` of the tenant's decided state; raises StateUnavailable where this process has none."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class CommandDesk:

@@ -9,7 +9,7 @@ import orjson
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
-from processor.api.desk import CommandDesk
+from processor.api.desk import Desk
 from processor.api.reads import ReadModels
 from processor.api.settings import ServeSettings
 
@@ -18,7 +18,7 @@ from processor.api.settings import ServeSettings
 class Services:
     settings: ServeSettings
     reads: ReadModels
-    desk: CommandDesk
+    desk: Desk
 
 
 def services(request: Request) -> Services:

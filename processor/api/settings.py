@@ -17,6 +17,7 @@ class ServeSettings:
     token: str | None = None  # every request needs `Authorization: Bearer <token>` when set
     read_only: bool = False  # commands (POST) are refused with 403
     max_body_bytes: int = MAX_BODY_BYTES
+    bootstrap: str | None = None  # Kafka mode: serve a projector's database, publish commands to licensing.events
 
 
 class UnsafeBind(ValueError):

@@ -27,7 +27,21 @@ from processor.cli.app import DB_HELP, database_path, fail, main
     show_default=True,
     help="Larger request bodies are refused with 413.",
 )
-def serve(db: str | None, host: str, port: int, token: str | None, read_only: bool, max_body_bytes: int) -> None:
+@click.option(
+    "--bootstrap-server",
+    "bootstrap",
+    help="Kafka mode: serve the database of `licensing project` and publish commands to licensing.events at "
+    "HOST:PORT (their answers are 202: the workers decide them).",
+)
+def serve(
+    db: str | None,
+    host: str,
+    port: int,
+    token: str | None,
+    read_only: bool,
+    max_body_bytes: int,
+    bootstrap: str | None,
+) -> None:
     """Serve Microsoft Graph v1.0 at /tenants/TENANT/v1.0 and CloudEvents at /events.
 
     \b
@@ -35,6 +49,7 @@ def serve(db: str | None, host: str, port: int, token: str | None, read_only: bo
     Examples:
       licensing serve --db demo.db
       licensing serve --db demo.db --host 0.0.0.0 --port 8443 --token "$(openssl rand -hex 32)"
+      licensing serve --db kafka.db --bootstrap-server 127.0.0.1:9092   # beside `licensing project --db kafka.db`
     """
     from processor.api.server import serve as run_server  # FastAPI and uvicorn load only for this command
 
@@ -45,6 +60,7 @@ def serve(db: str | None, host: str, port: int, token: str | None, read_only: bo
         token=token or None,
         read_only=read_only,
         max_body_bytes=max_body_bytes,
+        bootstrap=bootstrap,
     )
     try:
         run_server(settings)

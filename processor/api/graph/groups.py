@@ -36,7 +36,15 @@ from processor.api.graph.odata import (
     split_and,
     string_value,
 )
-from processor.api.graph.schemas import COUNTED, ERRORS, DirectoryObjectPage, GroupEntity, GroupPage, UserPage
+from processor.api.graph.schemas import (
+    COUNTED,
+    ERRORS,
+    DirectoryObjectPage,
+    GroupEntity,
+    GroupPage,
+    ODataError,
+    UserPage,
+)
 from processor.api.graph.shapes import (
     GROUP_DEFAULT,
     GROUP_PROPERTIES,
@@ -160,7 +168,14 @@ def _users_in_order(store: Store, tenant: str, ids: list[str], names: tuple[str,
     return list(users_as_graph(store.reads, tenant, users, names, typed=True))
 
 
-@router.get("/groups/{group_id}/members", response_model=None, responses={200: {"model": DirectoryObjectPage}})
+@router.get(
+    "/groups/{group_id}/members",
+    response_model=None,
+    responses={
+        200: {"model": DirectoryObjectPage},
+        501: {"model": ODataError, "description": "Kafka mode: membership lives in the workers."},
+    },
+)
 def list_members(
     request: Request,
     tenant: KnownTenant,
