@@ -6,13 +6,17 @@ In one run:
   after the other: `http_to_file_ratio` = the HTTP rate ÷ the file rate;
 * on the database the server has just filled, the p50 and p99 latency of `--requests` sequential requests (after
   a few unmeasured ones) of each Graph read: the groups with members in licence error, the first 999 members in
-  error of the group with the most, one user's licence assignment states; and of the dashboard's group page when
-  the server has one (DASHBOARD_GROUP_PAGE).
+  error of the group with the most, one user's licence assignment states, a page of 999 users with theirs; and of
+  the dashboard's group page when the server has one (DASHBOARD_GROUP_PAGE).
+
+The demo's groups have at most a few dozen members in error, so before the reads the server is sent (untimed) a
+group that assigns POWER_BI_PRO to `--overflow` users, beyond its seats: a 999-row page of members in error.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -86,6 +90,28 @@ def post_batches(client: httpx.Client, path: Path, batch: int) -> tuple[int, flo
     return accepted, time.perf_counter() - started
 
 
+def overflow_events(path: Path, members: int) -> bytes:
+    """JSON Lines: a group assigning POWER_BI_PRO (a few hundred seats) to the first `members` users of the file."""
+    users: list[str] = []
+    with open(path, "rb") as f:
+        for line in f:
+            if b'"UserCreated"' in line:
+                users.append(json.loads(line)["data"]["userId"])
+                if len(users) == members:
+                    break
+
+    def event(n: int, event_type: str, data: dict[str, Any]) -> bytes:
+        envelope = {"specversion": "1.0", "id": f"bench-overflow-{n}", "source": "/bench", "type": event_type}
+        return json.dumps({**envelope, "time": "2026-03-02T00:00:00Z", "tenant": TENANT, "data": data}).encode()
+
+    group = {"groupId": "bench-overflow", "displayName": "Bench overflow"}
+    licence = {"groupId": "bench-overflow", "addLicenses": [{"skuId": "POWER_BI_PRO"}], "removeLicenses": []}
+    lines = [event(0, "GroupCreated", group), event(1, "GroupLicensesChanged", licence)]
+    for n, user in enumerate(users, 2):
+        lines.append(event(n, "GroupMemberAdded", {"groupId": "bench-overflow", "memberId": user}))
+    return b"\n".join(lines)
+
+
 def latency_ms(client: httpx.Client, url: str, requests: int, headers: dict[str, str] | None = None) -> list[float]:
     """Milliseconds of each of `requests` sequential GETs of the url (status 200 checked), after WARM_UP more."""
     timings = []
@@ -105,8 +131,9 @@ def percentiles(timings: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(timings), 2), "p99_ms": round(cuts[98], 2)}
 
 
-def measure_reads(client: httpx.Client, requests: int) -> dict[str, Any]:
+def measure_reads(client: httpx.Client, requests: int, overflow: bytes) -> dict[str, Any]:
     graph = f"/tenants/{TENANT}/v1.0"
+    client.post("/events", content=overflow, headers={"content-type": "application/x-ndjson"}).raise_for_status()
     eventual = {"ConsistencyLevel": "eventual"}
     groups = client.get(f"{graph}/groups?$filter=hasMembersWithLicenseErrors eq true&$select=id").json()["value"]
     sizes = {
@@ -121,6 +148,7 @@ def measure_reads(client: httpx.Client, requests: int) -> dict[str, Any]:
         "groups_with_errors": f"{graph}/groups?$filter=hasMembersWithLicenseErrors eq true",
         "members_with_errors_999": f"{graph}/groups/{group}/membersWithLicenseErrors?$top=999",
         "user_license_states": f"{graph}/users/{first}?$select=licenseAssignmentStates",
+        "users_999_license_states": f"{graph}/users?$top=999&$select=id,licenseAssignmentStates",
     }
     dashboard = DASHBOARD_GROUP_PAGE.format(tenant=TENANT, group=group)
     if client.get(dashboard).status_code == 200:
@@ -140,6 +168,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch", type=int, default=10_000, help="Events per POST /events.")
     parser.add_argument("--requests", type=int, default=300, help="Measured requests per read.")
+    parser.add_argument("--overflow", type=int, default=2_000, help="Members of the group beyond its seats.")
     args = parser.parse_args()
     path = demo_file(args.users, args.seed)
 
@@ -148,7 +177,7 @@ def main() -> None:
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
             http_accepted, http_seconds = post_batches(client, path, args.batch)
-            reads = measure_reads(client, args.requests)
+            reads = measure_reads(client, args.requests, overflow_events(path, args.overflow))
     finally:
         server.terminate()
         server.wait(timeout=60)

@@ -51,6 +51,7 @@ def serve(
       licensing serve --db demo.db --host 0.0.0.0 --port 8443 --token "$(openssl rand -hex 32)"
       licensing serve --db kafka.db --bootstrap-server 127.0.0.1:9092   # beside `licensing project --db kafka.db`
     """
+    from processor.api.server import CannotServe
     from processor.api.server import serve as run_server  # FastAPI and uvicorn load only for this command
 
     settings = ServeSettings(
@@ -64,5 +65,5 @@ def serve(
     )
     try:
         run_server(settings)
-    except UnsafeBind as exc:
+    except (UnsafeBind, CannotServe) as exc:
         fail(str(exc))

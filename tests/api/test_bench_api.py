@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+TOY = ["--users", "300", "--batch", "500", "--requests", "20", "--overflow", "250"]
 
 
 def test_api_benchmark_prints_one_json_line(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bench.api", "--users", "300", "--batch", "500", "--requests", "20"],
+        [sys.executable, "-m", "bench.api", *TOY],
         cwd=ROOT,
         env={**os.environ, "BENCH_OUT": str(tmp_path)},
         capture_output=True,

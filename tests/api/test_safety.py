@@ -3,6 +3,7 @@ body size limit, and bad requests answered with a one-line Graph error that chan
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
 
@@ -173,3 +174,22 @@ def test_bad_requests_get_a_one_line_graph_error_and_change_nothing(own_server: 
     (refused,) = after["rejectedCommands"][len(before["rejectedCommands"]) :]
     assert refused["error"] == "UnknownSku"
     assert {**after, "rejectedCommands": before["rejectedCommands"]} == before
+
+
+def test_a_port_in_use_or_an_unopenable_database_is_a_one_line_failure(tmp_path: Path) -> None:
+    def serve(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(LICENSING), "serve", *args], capture_output=True, text=True, timeout=60, env=clean_env(), check=False
+        )
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        in_use = serve("--db", str(tmp_path / "new.db"), "--port", str(port))
+    directory = serve("--db", str(tmp_path), "--port", str(free_port()))
+    for result, says in ((in_use, f"cannot bind 127.0.0.1:{port}"), (directory, "cannot open the database")):
+        assert result.returncode != 0
+        message = result.stderr.strip()
+        assert len(message.splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert says in message
