@@ -52,6 +52,8 @@ def create_app(settings: ServeSettings, routers: Sequence[APIRouter] = ()) -> Fa
         summary="Microsoft Graph v1.0 licensing routes and CloudEvents ingestion over the embedded store.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: /openapi.json is the document
+        redoc_url=None,
     )
     for graph_router in (users.router, groups.router, directory.router):
         app.include_router(graph_router, prefix=GRAPH_PREFIX)

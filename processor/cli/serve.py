@@ -44,8 +44,10 @@ def serve(
 ) -> None:
     """Serve Microsoft Graph v1.0 at /tenants/TENANT/v1.0 and CloudEvents at /events.
 
-    \b
     While it runs, the server is the store's writer: commands are logged and decided at once, as `ingest` would.
+    Any address but loopback needs --token; Microsoft's SDKs work with the base URL http://HOST:PORT/tenants/TENANT/v1.0.
+
+    \b
     Examples:
       licensing serve --db demo.db
       licensing serve --db demo.db --host 0.0.0.0 --port 8443 --token "$(openssl rand -hex 32)"
