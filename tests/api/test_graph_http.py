@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.api.conftest import TENANT, Server, export
+from tests.api.conftest import TENANT, Server, export, licensing, stop_server
 from tests.api.graph_client import graph_client
 
 GRAPH = f"/tenants/{TENANT}/v1.0"
@@ -170,3 +170,38 @@ def test_a_command_retried_with_its_client_request_id_is_decided_once(own_server
     assert second.headers["client-request-id"] == retry["client-request-id"]
     added = export(own_server.db)["rejectedCommands"][len(before["rejectedCommands"]) :]
     assert [r["eventId"] for r in added][0] == retry["client-request-id"] and len(added) == 2
+
+
+def test_events_another_process_logs_meanwhile_are_decided_upon(own_server: Server, tmp_path: Path) -> None:
+    """`licensing ingest` beside the server: the server's next command is decided on the state they made, and
+    replaying the log afterwards gives the very state the server left."""
+    before = export(own_server.db)
+    sku = next(s for s in before["subscribedSkus"] if s["skuPartNumber"] == "EMSPREMIUM")
+    user = next(u for u in active_users(before) if u["usageLocation"] and not u["assignedLicenses"])
+    seats = {
+        "specversion": "1.0",
+        "id": "seats-from-billing",
+        "source": "/billing",
+        "type": "SubscriptionChanged",
+        "time": "2026-03-01T00:00:00Z",
+        "tenant": TENANT,
+        "data": {"skuId": "EMSPREMIUM", "prepaidUnits": {"enabled": sku["prepaidUnits"]["enabled"] + 10}},
+    }
+    (tmp_path / "seats.jsonl").write_text(json.dumps(seats) + "\n")
+    ingested = licensing("ingest", str(tmp_path / "seats.jsonl"), "--db", str(own_server.db))
+    assert ingested.returncode == 0, ingested.stderr
+    with own_server.client() as client:
+        body = {"addLicenses": [{"skuId": sku["skuId"]}], "removeLicenses": []}
+        assigned = client.post(f"{GRAPH}/users/{user['id']}/assignLicense", json=body)
+    assert assigned.status_code == 200, assigned.text  # a seat bought by the other process
+
+    live = export(own_server.db)
+    stop_server(own_server)
+    copy = tmp_path / "replayed.db"
+    copy.write_bytes(own_server.db.read_bytes())
+    wal = Path(f"{own_server.db}-wal")
+    if wal.exists():
+        Path(f"{copy}-wal").write_bytes(wal.read_bytes())
+    replayed = licensing("replay", "--db", str(copy))
+    assert replayed.returncode == 0, replayed.stderr
+    assert export(copy) == live
