@@ -1,9 +1,9 @@
 """Admin actions as input events: built at the edge (an id, the request's time), then decided by the desk.
 
-An action of the Graph surface becomes the input event a publisher would send for it (CONTRACT's types), so the log
-holds the admin's command like any other event and a replay decides it the same way. The event id is the request's
-`client-request-id` when the client sent one (Microsoft's SDKs send one per request and keep it on a retry, so a
-retried command is a duplicate, decided once), else a new UUID.
+An action of the Graph surface becomes the input event a publisher would send for it (a wire type of `events`), so
+the log holds the admin's command like any other event and a replay decides it the same way. The event id is the
+request's `client-request-id` when the client sent one (Microsoft's SDKs send one per request and keep it on a
+retry, so a retried command is a duplicate, decided once), else a new UUID.
 """
 
 from __future__ import annotations

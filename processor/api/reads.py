@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import orjson
 
-IN_ERROR = "('Error', 'ActiveWithError')"  # an entry whose latest change failed (SPEC §1.8)
+IN_ERROR = "('Error', 'ActiveWithError')"  # an entry whose latest change failed
 HELD = "('Active', 'ActiveWithError')"  # an entry the user holds the SKU through
 
 

@@ -84,7 +84,7 @@ def list_subscribed_skus(request: Request, tenant: KnownTenant, store: Store) ->
 
 @router.get("/organization", tags=DIRECTORY, response_model=None, responses=organization_doc)
 def list_organization(request: Request, tenant: KnownTenant) -> JSON:
-    """The tenant; `countryLetterCode` is the usage location of users who have none (SPEC's fallback)."""
+    """The tenant; `countryLetterCode` is the usage location of users who have none."""
     value = [{"id": tenant.tenant_id, "displayName": tenant.tenant_id, "countryLetterCode": tenant.country_letter_code}]
     return JSON(page_body(context_url(request, tenant.tenant_id, "organization"), value, None, None))
 
