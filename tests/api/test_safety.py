@@ -135,6 +135,7 @@ BAD_REQUESTS = [
     ("GET", "/users?$count=true", 400, "$count is not currently supported."),
     ("GET", "/users?$select=password", 400, "Could not find a property named 'password'"),
     ("GET", "/users?$skiptoken=%%%", 400, "'$skiptoken' is invalid"),
+    ("GET", "/users?$skiptoken=WzEsImEiXQ", 400, "'$skiptoken' is invalid"),  # an audit log's token
     ("GET", "/users/no-such-user", 404, "Resource 'no-such-user' does not exist"),
     ("GET", "/groups/no-such-group/membersWithLicenseErrors", 404, "Resource 'no-such-group' does not exist"),
     ("GET", "/devices", 400, "Resource not found for the segment 'devices'."),

@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse
 from processor.api.commands import command, event_id_for, submit
 from processor.api.desk import StateUnavailable
 from processor.api.graph.bodies import AssignLicense
-from processor.api.graph.errors import GraphError, bad_request, not_found, refused
+from processor.api.graph.errors import GraphError, not_found, refused
 from processor.api.graph.odata import (
     STARTS_WITH_NAME,
     Count,
@@ -25,6 +25,7 @@ from processor.api.graph.odata import (
     Select,
     SkipToken,
     Top,
+    after_id,
     context_of,
     invalid_filter,
     match_clause,
@@ -86,12 +87,6 @@ def known_group(store: Store, tenant: str, group_id: str) -> GroupRow:
     return group
 
 
-def _after_id(after: object) -> str | None:
-    if after is not None and not isinstance(after, str):
-        raise bad_request("'$skiptoken' is invalid.")
-    return after
-
-
 @router.get("/groups", response_model=None, responses={200: {"model": GroupPage}})
 def list_groups(
     request: Request,
@@ -109,7 +104,7 @@ def list_groups(
     with_errors, name_prefix = group_filter(filter)
     reads, tenant_id = store.reads, tenant.tenant_id
     with reads.snapshot():
-        groups = reads.groups(tenant_id, _after_id(page.after), page.top + 1, with_errors, name_prefix)
+        groups = reads.groups(tenant_id, after_id(page.after), page.top + 1, with_errors, name_prefix)
         total = reads.count_groups(tenant_id, with_errors, name_prefix) if page.count else None
     more = len(groups) > page.top
     groups = groups[: page.top]
@@ -151,7 +146,7 @@ def list_members_with_license_errors(
     reads, tenant_id = store.reads, tenant.tenant_id
     with reads.snapshot():
         known_group(store, tenant_id, group_id)
-        ids = reads.members_in_error(tenant_id, group_id, _after_id(page.after), page.top + 1)
+        ids = reads.members_in_error(tenant_id, group_id, after_id(page.after), page.top + 1)
         more = len(ids) > page.top
         ids = ids[: page.top]
         value = _users_in_order(store, tenant_id, ids, names)
@@ -191,7 +186,7 @@ def list_members(
     names = selected(select, "user", USER_PROPERTIES, USER_DEFAULT)
     tenant_id = tenant.tenant_id
     known_group(store, tenant_id, group_id)
-    after = _after_id(page.after)
+    after = after_id(page.after)
 
     def members(state: TenantState) -> tuple[list[tuple[str, bool]], int]:
         group = state.groups.get(group_id)

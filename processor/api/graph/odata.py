@@ -99,6 +99,13 @@ def parse_skiptoken(token: str | None) -> Any:
         raise bad_request(f"'$skiptoken' is invalid: '{token}'.") from None
 
 
+def after_id(after: Any) -> str | None:
+    """The id a page starts after, of a list paged by id (a token of another list is refused)."""
+    if after is not None and not isinstance(after, str):
+        raise bad_request("'$skiptoken' is invalid.")
+    return after
+
+
 def skiptoken(key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 

@@ -22,6 +22,7 @@ from processor.api.graph.odata import (
     Select,
     SkipToken,
     Top,
+    after_id,
     context_of,
     invalid_filter,
     match_clause,
@@ -96,11 +97,9 @@ def list_users(
     page = paging(request, top, count, skiptoken)
     names = selected(select, "user", USER_PROPERTIES, USER_DEFAULT)
     which = user_filter(request, filter, page.count)
-    if page.after is not None and not isinstance(page.after, str):
-        raise GraphError(400, "Request_BadRequest", "'$skiptoken' is invalid.")
     reads, tenant_id = store.reads, tenant.tenant_id
     with reads.snapshot():
-        users = reads.users(tenant_id, page.after, page.top + 1, which)
+        users = reads.users(tenant_id, after_id(page.after), page.top + 1, which)
         more = len(users) > page.top
         users = users[: page.top]
         value = users_as_graph(reads, tenant_id, users, names)
