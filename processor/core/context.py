@@ -7,12 +7,10 @@ first time the event touches it and emits the difference, so a no-op evaluation 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-import orjson
-
 from processor.core.catalog import Catalog
+from processor.core.outputs import Output
 from processor.core.state import (
     APPLIED_STATES,
     COUNT,
@@ -26,52 +24,10 @@ from processor.core.state import (
     User,
 )
 
-PROCESSOR_SOURCE = "/licensing-processor"
 SYSTEM_ACTOR = "Microsoft Azure AD Group-Based Licensing"
 
-# An output event before its envelope: (type, data). The envelope (id `<cause>#<n>`, time, tenant…) follows from
-# the input event and the output's place among its outputs, so the core leaves it to `enveloped`: the embedded
-# runtime stores and projects the pairs and never builds it.
-Output = tuple[str, dict[str, Any]]
 EntryView = tuple[str, str, int, Any]  # (state, error, disabled mask, detail)
 LicensesView = tuple[tuple[str, int], ...]  # ((skuId, effective disabled mask), ...)
-
-
-def output_event(cause: str, n: int, event_type: str, time: str, tenant: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The n-th output event of input event `cause`: its CloudEvents envelope is derived from the input event."""
-    return {
-        "specversion": "1.0",
-        "id": f"{cause}#{n}",
-        "source": PROCESSOR_SOURCE,
-        "type": event_type,
-        "time": time,
-        "tenant": tenant,
-        "datacontenttype": "application/json",
-        "data": data,
-    }
-
-
-def encode_output(output: dict[str, Any]) -> bytes:
-    """The one serialisation of an output event, shared by both runtimes (byte-identical decisions)."""
-    return orjson.dumps(output)
-
-
-def encode_outputs(outputs: list[Output]) -> bytes:
-    """One input event's outputs as the embedded decisions log stores them: a JSON array of [type, data].
-
-    The envelopes are left out (40 % of the bytes) because `decode_outputs` rebuilds them from the input event;
-    orjson is deterministic, so a rebuilt output encodes to exactly the bytes `encode_output` gave the original.
-    """
-    return orjson.dumps(outputs)
-
-
-def enveloped(cause: str, time: str, tenant: str, outputs: Iterable[Output]) -> list[dict[str, Any]]:
-    """The output events of input event `cause`, in their CloudEvents envelopes, from its (type, data) pairs."""
-    return [output_event(cause, n, event_type, time, tenant, data) for n, (event_type, data) in enumerate(outputs)]
-
-
-def decode_outputs(cause: str, time: str, tenant: str, stored: bytes) -> list[dict[str, Any]]:
-    return enveloped(cause, time, tenant, orjson.loads(stored))
 
 
 def enabled_plans(catalog: Catalog, user: User) -> int:

@@ -17,9 +17,10 @@ from processor.core.catalog import Catalog
 from processor.core.commands.direct import apply_direct_change, validate_direct_change
 from processor.core.commands.group_config import new_group_licenses
 from processor.core.commands.resolve import Rejection, resolve_skus
-from processor.core.context import EventContext, Output, enveloped, license_list
+from processor.core.context import EventContext, license_list
 from processor.core.evaluation import evaluate_user, group_pass, heal_waiting_users
 from processor.core.messages import GROUP_HAS_LICENSES_MESSAGE
+from processor.core.outputs import Output, enveloped
 from processor.core.rules.uniqueness import index_addresses
 from processor.core.state import Group, Settings, Subscription, TenantState, User
 
@@ -32,13 +33,9 @@ class Decision(NamedTuple):
     outputs: list[dict[str, Any]]  # output events in their envelopes
 
 
-class Changes(NamedTuple):  # a tuple: built once per event, cheaper than a frozen dataclass
+class Changes(NamedTuple):
     status: str  # applied | stale
     outputs: list[Output]  # (type, data): the output events without their envelopes (see `enveloped`)
-
-
-# Changes(status, outputs) without the keyword-capable __new__ NamedTuple generates (half the cost per event).
-_changes: Callable[[type[Changes], tuple[str, list[Output]]], Changes] = tuple.__new__
 
 
 def new_tenant(tenant_id: str, catalog: Catalog) -> TenantState:
@@ -57,7 +54,7 @@ def decide_changes(tenant: TenantState, event: ev.InputEvent) -> Changes:
     event_type = event.type
     quiet = _QUIET.get(event_type)
     if quiet is not None and tenant.seq and quiet(tenant, event.data):  # (a tenant's first event announces it)
-        return _changes(Changes, (APPLIED, []))
+        return Changes(APPLIED, [])
     key_of = _VERSION_KEYS.get(event_type)
     if key_of is not None:  # per-aggregate ordering (CONTRACT §2); `version` is optional
         data = event.data
@@ -66,7 +63,7 @@ def decide_changes(tenant: TenantState, event: ev.InputEvent) -> Changes:
             version_key = key_of(data)
             last = tenant.versions.get(version_key)
             if last is not None and version <= last:
-                return _changes(Changes, (STALE, []))
+                return Changes(STALE, [])
             tenant.versions[version_key] = version
     tenant.seq += 1
     ctx = EventContext(tenant, event.id, event.time, event.source)
@@ -75,7 +72,7 @@ def decide_changes(tenant: TenantState, event: ev.InputEvent) -> Changes:
     _HANDLERS[event_type](ctx, event)
     if tenant.mode == "improved":
         heal_waiting_users(ctx)
-    return _changes(Changes, (APPLIED, ctx.finish()))
+    return Changes(APPLIED, ctx.finish())
 
 
 _VERSION_KEYS: dict[str, Callable[[Any], tuple[str, ...]]] = {

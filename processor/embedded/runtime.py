@@ -30,8 +30,8 @@ from events.inputs import InputEvent
 from processor.catalog_file import shipped_catalog
 from processor.core import catalog as catalog_module
 from processor.core import state as state_module
-from processor.core.context import decode_outputs, encode_output, encode_outputs
 from processor.core.decide import STALE, decide_changes, new_tenant
+from processor.core.outputs import decode_outputs, encode_output, encode_outputs
 from processor.core.state import TenantState
 from processor.embedded import eventlog
 from processor.embedded.database import SCHEMA_VERSION
