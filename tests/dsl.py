@@ -174,7 +174,7 @@ class Scenario:
         return self._names(self.state.users[user_id].suspended)
 
     def enabled(self, user_id: str) -> set[str]:
-        from processor.core.context import enabled_plans
+        from processor.core.holdings import enabled_plans
 
         return self._names(enabled_plans(self.state.catalog, self.state.users[user_id]))
 

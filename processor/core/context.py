@@ -11,6 +11,7 @@ from typing import Any
 
 from processor.core.catalog import Catalog
 from processor.core.outputs import Output
+from processor.core.rules.seats import holds_seat
 from processor.core.state import (
     APPLIED_STATES,
     COUNT,
@@ -28,15 +29,6 @@ SYSTEM_ACTOR = "Microsoft Azure AD Group-Based Licensing"
 
 EntryView = tuple[str, str, int, Any]  # (state, error, disabled mask, detail)
 LicensesView = tuple[tuple[str, int], ...]  # ((skuId, effective disabled mask), ...)
-
-
-def enabled_plans(catalog: Catalog, user: User) -> int:
-    """Plans the user effectively has: the union over applied entries (SPEC §2.7)."""
-    enabled = 0
-    for entry in user.entries.values():
-        if entry.applied:
-            enabled |= catalog.skus[entry.sku_id].plans & ~entry.disabled
-    return enabled
 
 
 def licenses_view(catalog: Catalog, user: User) -> LicensesView:
@@ -152,7 +144,7 @@ class EventContext:
         sku_id, group_id = key
         # Seats follow whether the user has an applied entry of the SKU: only a change of appliedness can move one.
         appliedness_changes = (entry is not None and entry.state in APPLIED_STATES) != (state in APPLIED_STATES)
-        was_held = appliedness_changes and self.holds(user, sku_id)
+        was_held = appliedness_changes and holds_seat(self.tenant, user, sku_id)
         if entry is None:
             first_error_at = self.time if state in ERROR_STATES else None
             requested_mask = 0 if requested is None else requested
@@ -181,20 +173,11 @@ class EventContext:
             return
         self.touch(user)
         applied = entry.state in APPLIED_STATES  # else no seat can move
-        was_held = applied and self.holds(user, key[0])
+        was_held = applied and holds_seat(self.tenant, user, key[0])
         del user.entries[key]
         self._reindex(user, key, None)
         if applied:
             self._recount(user, key[0], was_held)
-
-    def holds(self, user: User, sku_id: str) -> bool:
-        """Whether the user consumes a seat of the SKU: one seat however many sources (SPEC §2.6)."""
-        if user.soft_deleted and self.tenant.settings.release_seat_on_soft_delete:
-            return False
-        for entry in user.entries.values():
-            if entry.sku_id == sku_id and entry.state in APPLIED_STATES:
-                return True
-        return False
 
     def recount_user(self, user: User, held_before: dict[str, bool]) -> None:
         """After a lifecycle change (soft delete, restore) re-derive which seats the user consumes."""
@@ -211,7 +194,7 @@ class EventContext:
             self._group_flags[group_id] = bool(group and group.errors)
 
     def _recount(self, user: User, sku_id: str, was_held: bool) -> None:
-        now_held = self.holds(user, sku_id)
+        now_held = holds_seat(self.tenant, user, sku_id)
         if now_held == was_held:
             return
         consumed = self.tenant.consumed

@@ -21,6 +21,7 @@ from processor.core.context import EventContext, license_list
 from processor.core.evaluation import evaluate_user, group_pass, heal_waiting_users
 from processor.core.messages import GROUP_HAS_LICENSES_MESSAGE
 from processor.core.outputs import Output, enveloped
+from processor.core.rules.seats import holds_seat
 from processor.core.rules.uniqueness import index_addresses
 from processor.core.state import Group, Settings, Subscription, TenantState, User
 
@@ -293,7 +294,7 @@ def _group(ctx: EventContext, group_id: str) -> Group:
 
 
 def _held_skus(ctx: EventContext, user: User) -> dict[str, bool]:
-    return {entry.sku_id: ctx.holds(user, entry.sku_id) for entry in user.entries.values()}
+    return {entry.sku_id: holds_seat(ctx.tenant, user, entry.sku_id) for entry in user.entries.values()}
 
 
 def _emit_profile(ctx: EventContext, user: User) -> None:
@@ -466,7 +467,7 @@ def _emit_group(ctx: EventContext, group: Group, warnings: list[dict[str, Any]] 
 def _user_licenses_changed(ctx: EventContext, event: ev.UserLicensesChanged) -> None:
     tenant = ctx.tenant
     user = _user(ctx, event.data.userId)
-    change = validate_direct_change(ctx, user, event.data)
+    change = validate_direct_change(tenant, user, event.data)
     if isinstance(change, Rejection):
         _reject(ctx, event, change, userId=user.user_id)
         return

@@ -1,10 +1,22 @@
-"""Mutually exclusive service plans (SPEC §1.4.1, §3.3): at most one enabled member of each family."""
+"""Mutually exclusive service plans (SPEC §1.4.1, §3.3): at most one enabled member of each family, else
+`MutuallyExclusiveViolation`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from processor.core.catalog import RuleSet, bits
+from processor.core.messages import exclusive_detail
+from processor.core.rules.grant import Failure, Grant
+from processor.core.state import EXCLUSIVE, TenantState
+
+
+def exclusivity_failure(tenant: TenantState, grant: Grant) -> Failure | None:
+    """The plans a grant enables must not clash with those it comes beside: the newcomer loses (SPEC §2.5)."""
+    pairs = clashing_pairs(tenant.catalog.rulesets[tenant.ruleset], grant.plans, grant.beside)
+    if pairs:
+        return EXCLUSIVE, exclusive_detail(tenant.catalog, pairs)
+    return None
 
 
 def clashing_pairs(ruleset: RuleSet, newcomer: int, existing: int) -> tuple[tuple[int, int], ...]:
