@@ -161,7 +161,7 @@ class Scenario:
 
     def effective_disabled(self, user_id: str, short: str) -> set[str] | None:
         """`assignedLicenses[short].disabledPlans` by name; None when the user does not hold the SKU."""
-        from processor.core.context import licenses_view
+        from processor.core.views import licenses_view
 
         sku = self.state.catalog.resolve_sku(SHORT[short])
         assert sku is not None

@@ -17,13 +17,15 @@ from processor.core.catalog import Catalog
 from processor.core.commands.direct import apply_direct_change, validate_direct_change
 from processor.core.commands.group_config import new_group_licenses
 from processor.core.commands.resolve import Rejection, resolve_skus
-from processor.core.context import EventContext, license_list
+from processor.core.context import EventContext
 from processor.core.evaluation import evaluate_user, group_pass, heal_waiting_users
+from processor.core.evaluation.membership import joined, left
 from processor.core.messages import GROUP_HAS_LICENSES_MESSAGE
 from processor.core.outputs import Output, enveloped
 from processor.core.rules.seats import holds_seat
 from processor.core.rules.uniqueness import index_addresses
 from processor.core.state import Group, Settings, Subscription, TenantState, User
+from processor.core.views import license_list
 
 APPLIED = "applied"
 STALE = "stale"
@@ -187,11 +189,11 @@ def _service_plan_added(ctx: EventContext, event: ev.ServicePlanAdded) -> None:
     # through the phase-2 checks: mark it "not yet applied" on every holder, then evaluate them.
     holders: list[User] = []
     for user in tenant.users.values():
-        entries = [e for e in user.entries.values() if e.sku_id == sku_id and e.applied]
-        if entries:
-            ctx.touch(user)
-            for entry in entries:
-                entry.disabled |= bit
+        keys = [key for key, e in user.entries.items() if e.sku_id == sku_id and e.applied]
+        if keys:
+            for key in keys:
+                entry = user.entries[key]
+                ctx.set_entry(user, key, entry.state, entry.disabled | bit, entry.error, entry.detail)
             holders.append(user)
     passed: set[str] = set()
     for group_id in sorted(g.group_id for g in tenant.groups.values() if sku_id in g.licenses and not g.deleted):
@@ -358,7 +360,7 @@ def _member_added(ctx: EventContext, event: ev.GroupMemberAdded) -> None:
     members[user_id] = tenant.seq
     user.groups[group.group_id] = tenant.seq
     if group.licenses or user_id in group.sourced:
-        evaluate_user(ctx, user)
+        joined(ctx, user, group)
 
 
 def _quiet_member_added(tenant: TenantState, data: ev.GroupMemberAddedData) -> bool:
@@ -408,7 +410,7 @@ def _member_removed(ctx: EventContext, event: ev.GroupMemberRemoved) -> None:
     user = tenant.users[data.memberId]
     user.groups.pop(group.group_id, None)
     if group.licenses or user.user_id in group.sourced:
-        evaluate_user(ctx, user)
+        left(ctx, user, group)
 
 
 def _group_licenses_changed(ctx: EventContext, event: ev.GroupLicensesChanged) -> None:

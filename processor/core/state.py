@@ -93,6 +93,17 @@ class Entry:
         return self.state in APPLIED_STATES
 
 
+@dataclass(slots=True)
+class Holdings:
+    """What the applied entries of a user with many entries add up to, kept up to date entry by entry
+    (processor.core.holdings) so that a change costs what it changes, not a pass over every entry."""
+
+    masks: dict[str, dict[int, int]] = field(default_factory=dict)  # skuId -> disabled mask -> applied entries with it
+    # The keys an evaluation would act on: entries not settled, and licences of a source group without an entry.
+    # None when not known (an entry changed outside an evaluation since the last one).
+    pending: set[EntryKey] | None = None
+
+
 @pickled_as_field_values
 @dataclass(slots=True)
 class User:
@@ -107,6 +118,7 @@ class User:
     groups: dict[str, int] = field(default_factory=dict)  # direct memberships: groupId -> membership seq
     suspended: int = 0  # plans once enabled and now withdrawn: `capabilityStatus = Suspended` (SPEC §2.8)
     version: int | None = None
+    holdings: Holdings | None = None  # derived from `entries`, for users with many entries only
 
 
 @pickled_as_field_values

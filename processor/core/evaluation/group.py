@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from processor.core.context import SYSTEM_ACTOR, EventContext, license_list
+from processor.core.context import SYSTEM_ACTOR, EventContext
 from processor.core.evaluation.user import evaluate_user
 from processor.core.state import COMPLETE, IN_PROGRESS, QUEUED, Group
+from processor.core.views import license_list
 
 
 def group_pass(ctx: EventContext, group: Group) -> None:

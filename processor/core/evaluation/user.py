@@ -8,6 +8,7 @@ from processor.core.evaluation.additions import add_bundles
 from processor.core.evaluation.revalidation import revalidate_untouched
 from processor.core.evaluation.widenings import widen
 from processor.core.evaluation.withdrawals import withdraw_and_narrow
+from processor.core.holdings import holdings_of, unsettled
 from processor.core.state import ACTIVE, APPLIED_STATES, EntryKey, Group, TenantState, User
 
 
@@ -32,6 +33,9 @@ def evaluate_user(ctx: EventContext, user: User, revalidate: bool = True) -> Non
                 revalidate_untouched(ctx, user, touched)
     if sources:
         add_bundles(ctx, user, sources)
+    holdings = holdings_of(user)
+    if holdings is not None:  # everything is reconciled now: what is left pending is known again
+        holdings.pending = unsettled(tenant.catalog, user, desired_entries(user, sources))
 
 
 def licensed_sources(tenant: TenantState, user: User) -> list[Group]:

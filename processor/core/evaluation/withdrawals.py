@@ -21,7 +21,7 @@ def withdraw_and_narrow(ctx: EventContext, user: User, desired: dict[EntryKey, i
             _follow_intent(ctx, user, key, entry, want)
         elif want is None or want & ~entry.disabled & skus[key[0]].plans:  # something to switch off
             touched.add(key)
-            _withdraw(ctx, user, key, entry, want)
+            withdraw(ctx, user, key, entry, want)
     return touched
 
 
@@ -33,7 +33,7 @@ def _follow_intent(ctx: EventContext, user: User, key: EntryKey, entry: Entry, w
         ctx.set_entry(user, key, entry.state, want, entry.error, entry.detail)
 
 
-def _withdraw(ctx: EventContext, user: User, key: EntryKey, entry: Entry, want: int | None) -> None:
+def withdraw(ctx: EventContext, user: User, key: EntryKey, entry: Entry, want: int | None) -> None:
     """Switch off what the intent no longer enables (everything, if the intent is gone), unless that breaks a
     prerequisite: then the entry stays applied as it was, flagged ActiveWithError (P4)."""
     catalog = ctx.tenant.catalog
