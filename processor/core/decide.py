@@ -20,11 +20,13 @@ from processor.core.commands.resolve import Rejection, resolve_skus
 from processor.core.context import EventContext
 from processor.core.evaluation import evaluate_user, group_pass, heal_waiting_users
 from processor.core.evaluation.membership import joined, left
+from processor.core.holdings import holds_sku
 from processor.core.messages import GROUP_HAS_LICENSES_MESSAGE
 from processor.core.outputs import Output, enveloped
-from processor.core.rules.seats import holds_seat
+from processor.core.rules.grant import Grant
+from processor.core.rules.seats import holds_seat, seat_failure
 from processor.core.rules.uniqueness import index_addresses
-from processor.core.state import Group, Settings, Subscription, TenantState, User
+from processor.core.state import APPLIED_STATES, ERROR, Group, Settings, Subscription, TenantState, User
 from processor.core.views import license_list
 
 APPLIED = "applied"
@@ -272,10 +274,27 @@ def _user_restored(ctx: EventContext, event: ev.UserRestored) -> None:
         return
     held = _held_skus(ctx, user)
     ctx.touch(user)
+    _wait_for_released_seats(ctx, user, held)
     user.soft_deleted = False
     ctx.recount_user(user, held)
     _emit_profile(ctx, user)
     evaluate_user(ctx, user)
+
+
+def _wait_for_released_seats(ctx: EventContext, user: User, held: dict[str, bool]) -> None:
+    """Before a restore: the SKUs whose seat the user gave up (`releaseSeatOnSoftDelete`) need one again, and where
+    none is free its applied entries go to Error CountViolation (SPEC §2.6, P3), their intent kept (P1). Done while
+    the user is still deleted, so no seat moves; the evaluation after the restore retries them like any error."""
+    tenant = ctx.tenant
+    for sku_id, was_held in held.items():
+        if was_held or not holds_sku(user, sku_id):
+            continue
+        failure = seat_failure(tenant, Grant(user, sku_id, 0, user.usage_location, "user", adding=(sku_id,)))
+        if failure is None:
+            continue  # a seat is free: the recount takes it
+        for key, entry in list(user.entries.items()):
+            if entry.sku_id == sku_id and entry.state in APPLIED_STATES:
+                ctx.set_entry(user, key, ERROR, entry.disabled, *failure)
 
 
 def _user(ctx: EventContext, user_id: str) -> User:

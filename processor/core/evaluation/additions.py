@@ -9,6 +9,7 @@ from processor.core.messages import fallback_location_note
 from processor.core.rules.chain import first_failure
 from processor.core.rules.grant import Failure, Grant
 from processor.core.rules.location import effective_location
+from processor.core.rules.seats import seat_failure
 from processor.core.rules.sibling import sibling_failure
 from processor.core.state import ACTIVE, APPLIED_STATES, ERROR, UNIQUENESS, Group, TenantState, User
 
@@ -95,3 +96,18 @@ def _apply(ctx: EventContext, user: User, group: Group, bundle: Bundle, location
     note = fallback_location_note(effective) if source == "tenant" else None
     for sku_id, disabled in bundle:
         ctx.set_entry(user, (sku_id, group.group_id), ACTIVE, disabled, detail=note)
+
+
+def regrant_direct(ctx: EventContext, user: User) -> None:
+    """Direct entries waiting in Error for a seat (only a restore leaves one: the seat was released while the user
+    was deleted) take one when it is free. Their intent was validated when assigned (SPEC §2.2): only the seat is
+    asked again."""
+    tenant = ctx.tenant
+    for key, entry in list(user.entries.items()):
+        if key[1] is None and entry.state == ERROR:
+            grant = Grant(user, entry.sku_id, 0, user.usage_location, "user", adding=(entry.sku_id,))
+            failure = seat_failure(tenant, grant)
+            if failure is None:
+                ctx.set_entry(user, key, ACTIVE, entry.disabled)
+            else:
+                ctx.set_entry(user, key, ERROR, entry.disabled, *failure)

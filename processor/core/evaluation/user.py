@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from processor.core.catalog import Catalog
 from processor.core.context import EventContext
-from processor.core.evaluation.additions import add_bundles
+from processor.core.evaluation.additions import add_bundles, regrant_direct
 from processor.core.evaluation.revalidation import revalidate_untouched
 from processor.core.evaluation.widenings import widen
 from processor.core.evaluation.withdrawals import withdraw_and_narrow
@@ -31,6 +31,7 @@ def evaluate_user(ctx: EventContext, user: User, revalidate: bool = True) -> Non
             touched |= widen(ctx, user, desired, touched)
             if revalidate:
                 revalidate_untouched(ctx, user, touched)
+    regrant_direct(ctx, user)
     if sources:
         add_bundles(ctx, user, sources)
     holdings = holdings_of(user)
