@@ -366,6 +366,10 @@ def _group_deleted(ctx: EventContext, event: ev.GroupDeleted) -> None:
 
 def _member_added(ctx: EventContext, event: ev.GroupMemberAdded) -> None:
     tenant, data = ctx.tenant, event.data
+    mismatch = _member_type_mismatch(tenant, data)
+    if mismatch is not None:
+        _reject(ctx, event, mismatch, groupId=data.groupId)
+        return
     group = tenant.groups.get(data.groupId) or _group(ctx, data.groupId)
     if data.memberType == "group":
         _group(ctx, data.memberId)
@@ -380,6 +384,21 @@ def _member_added(ctx: EventContext, event: ev.GroupMemberAdded) -> None:
     user.groups[group.group_id] = tenant.seq
     if group.licenses or user_id in group.sourced:
         joined(ctx, user, group)
+
+
+def _member_type_mismatch(tenant: TenantState, data: ev.GroupMemberAddedData) -> Rejection | None:
+    """A member named as a group that is a known user, or as a user that is a known group, is refused: creating the
+    other kind of object under its id would leave a phantom (ids are unique across a directory's objects)."""
+    member_id, member_type = data.memberId, data.memberType
+    users, groups = tenant.users, tenant.groups
+    if member_type == "group" and member_id in users and member_id not in groups:
+        known = "user"
+    elif member_type == "user" and member_id in groups and member_id not in users:
+        known = "group"
+    else:
+        return None
+    message = f"Member {member_id!r} is a {known}, not a {member_type}: it was not added to group {data.groupId!r}."
+    return Rejection("MemberTypeMismatch", message, {"memberId": member_id, "memberType": member_type, "is": known})
 
 
 def _quiet_member_added(tenant: TenantState, data: ev.GroupMemberAddedData) -> bool:
@@ -501,7 +520,12 @@ def _user_licenses_changed(ctx: EventContext, event: ev.UserLicensesChanged) -> 
 def _reprocess(ctx: EventContext, event: ev.LicenseReprocessRequested) -> None:
     data = event.data
     if data.groupId is not None:
-        group_pass(ctx, _group(ctx, data.groupId))
+        group = ctx.tenant.groups.get(data.groupId)
+        if group is None:  # a reprocess is no reason to create a group (a user is, as any event naming it)
+            message = f"Group {data.groupId!r} does not exist: there is nothing to reprocess."
+            _reject(ctx, event, Rejection("UnknownGroup", message, None), groupId=data.groupId)
+            return
+        group_pass(ctx, group)
     elif data.userId is not None:
         evaluate_user(ctx, _user(ctx, data.userId))
 
