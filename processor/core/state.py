@@ -190,9 +190,10 @@ class TenantState:
         return self.mode == "improved"
 
     def available(self, sku_id: str) -> int:
+        """Seats of the SKU that may still be assigned: max(0, capacity − consumed) (SPEC §1.3)."""
         sub = self.subscriptions.get(sku_id)
-        available = (sub.enabled + sub.warning if sub else 0) - self.consumed.get(sku_id, 0)  # capacity - consumed
-        return available if available > 0 else 0
+        capacity = sub.capacity if sub else 0
+        return max(0, capacity - self.consumed.get(sku_id, 0))
 
     def user(self, user_id: str) -> User:
         """The user, created implicitly with defaults if never seen (CONTRACT §2)."""

@@ -16,12 +16,7 @@ def unmet(catalog: Catalog, plans: int, available: int) -> tuple[tuple[int, int]
     dependents = plans & catalog.dependents
     if not dependents:
         return ()
-    missing = catalog.memo.get(("unmet", dependents, available))
-    if missing is None:
-        missing = catalog.memo["unmet", dependents, available] = tuple(
-            (bit, catalog.requires[bit]) for bit in bits(dependents) if not catalog.requires[bit] & available
-        )
-    return missing
+    return tuple((bit, catalog.requires[bit]) for bit in bits(dependents) if not catalog.requires[bit] & available)
 
 
 def broken_by_change(catalog: Catalog, before: int, after: int) -> list[tuple[int, int]]:

@@ -21,13 +21,10 @@ def blocked_plans(catalog: Catalog, enabled: int, location: str | None) -> int:
     restricted = enabled & catalog.restricted
     if not restricted:
         return 0
-    blocked = catalog.memo.get(("blocked", restricted, location))
-    if blocked is None:
-        blocked = 0
-        for bit in bits(restricted):
-            if location is None or location.upper() not in catalog.allowed_countries[bit]:
-                blocked |= 1 << bit
-        catalog.memo["blocked", restricted, location] = blocked
+    blocked = 0
+    for bit in bits(restricted):
+        if location is None or location.upper() not in catalog.allowed_countries[bit]:
+            blocked |= 1 << bit
     return blocked
 
 
