@@ -8,11 +8,12 @@ the event first touched it, and emits the difference, so a no-op evaluation emit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 from typing import Any
 
-from processor.core.holdings import applied_masks, enabled_per_sku, entries_from, entry_changed
+from processor.core.holdings import enabled_by_sku, entry_changed, standing_in_group
 from processor.core.outputs import Output
 from processor.core.rules.seats import holds_seat
 from processor.core.state import (
@@ -40,7 +41,9 @@ class _Touched:
 
     user: User
     entries: dict[EntryKey, EntryView | None]  # each entry changed, as before its first change (None: absent)
-    masks: dict[str, tuple[int, ...]]  # its licences: the disabled masks of its applied entries, per SKU
+    # Its licences: the plans enabled per SKU held, taken before its first entry change (None: none changed yet,
+    # so they are the licences it has now).
+    licences: dict[str, int] | None
     soft_deleted: bool
     suspended: int
 
@@ -95,9 +98,16 @@ class EventContext:
     def _touched(self, user: User) -> _Touched:
         touched = self._users.get(user.user_id)
         if touched is None:
-            touched = _Touched(user, {}, applied_masks(user), user.soft_deleted, user.suspended)
+            touched = _Touched(user, {}, None, user.soft_deleted, user.suspended)
             self._users[user.user_id] = touched
         return touched
+
+    def _remember(self, touched: _Touched, key: EntryKey, entry: Entry | None) -> None:
+        """Keep the entry as it is before the event changes it, and the user's licences before its first change."""
+        if touched.licences is None:
+            touched.licences = enabled_by_sku(self.tenant.catalog, touched.user)
+        if key not in touched.entries:
+            touched.entries[key] = _view(entry)
 
     def set_entry(
         self,
@@ -120,7 +130,7 @@ class EventContext:
             and entry.detail == detail
         ):
             return entry  # the same answer again (a retry that still fails): seats and indexes already say so
-        touched.entries.setdefault(key, _view(entry))
+        self._remember(touched, key, entry)
         sku_id = key[0]
         # Seats follow whether the user has an applied entry of the SKU: only a change of appliedness can move one.
         appliedness_changes = (entry is not None and entry.state in APPLIED_STATES) != (state in APPLIED_STATES)
@@ -171,7 +181,7 @@ class EventContext:
         entry = user.entries.get(key)
         if entry is None:
             return
-        self._touched(user).entries.setdefault(key, _view(entry))
+        self._remember(self._touched(user), key, entry)
         applied = entry.state in APPLIED_STATES  # else no seat can move
         was_held = applied and holds_seat(self.tenant, user, key[0])
         del user.entries[key]
@@ -218,13 +228,12 @@ class EventContext:
         group = tenant.groups.get(group_id) if group_id is not None else None
         if group is None:
             return
-        self.watch_group(group.group_id)
-        sourced = failing = False
-        for other in entries_from(tenant.catalog, user, group.group_id):  # the user's entries from the group decide
-            sourced = True
-            if other.state in ERROR_STATES:
-                failing = True
-                break
+        if group.group_id not in self._group_flags:  # as watch_group: whether it had errors before this event
+            self._group_flags[group.group_id] = bool(group.errors)
+        if entry is not None and entry.state in ERROR_STATES:
+            sourced = failing = True
+        else:  # the user's other entries from the group decide
+            sourced, failing = standing_in_group(tenant.catalog, user, group.group_id)
         if sourced:
             group.sourced.add(user_id)
         else:
@@ -271,10 +280,10 @@ class EventContext:
         longer enabled by anything are suspended, and a soft-deleted user's are all."""
         user = touched.user
         catalog = self.tenant.catalog
-        per_sku_now = enabled_per_sku(catalog, applied_masks(user))
-        per_sku_before = enabled_per_sku(catalog, touched.masks)
-        enabled_now = 0 if user.soft_deleted else _union(per_sku_now.values())
-        enabled_before = 0 if touched.soft_deleted else _union(per_sku_before.values())
+        per_sku_now = enabled_by_sku(catalog, user)
+        per_sku_before = touched.licences if touched.licences is not None else per_sku_now
+        enabled_now = 0 if user.soft_deleted else reduce(or_, per_sku_now.values(), 0)
+        enabled_before = 0 if touched.soft_deleted else reduce(or_, per_sku_before.values(), 0)
         if not entries_changed and enabled_now == enabled_before:
             return
         user.suspended = (user.suspended | (enabled_before & ~enabled_now)) & ~enabled_now
@@ -371,10 +380,3 @@ class EventContext:
 
 def _view(entry: Entry | None) -> EntryView | None:
     return None if entry is None else (entry.state, entry.error, entry.disabled, entry.detail)
-
-
-def _union(masks: Iterable[int]) -> int:
-    union = 0
-    for mask in masks:
-        union |= mask
-    return union

@@ -11,33 +11,25 @@ that have nothing to do (evaluation/membership.py); bench/many_groups.py measure
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from processor.core.catalog import Catalog
-from processor.core.state import ACTIVE, APPLIED_STATES, Entry, EntryKey, Holdings, User
+from processor.core.state import ACTIVE, APPLIED_STATES, ERROR_STATES, Entry, EntryKey, Holdings, User
 
 # Entries from which a user is indexed: below it a pass over the entries is as cheap as the index's upkeep, and
 # most users never reach it, so they carry no index (memory).
 INDEXED_FROM = 32
 
 
-def holdings_of(user: User) -> Holdings | None:
-    """The user's index, built now if it has enough entries and none yet (or lost it in a snapshot)."""
-    holdings = user.holdings
-    if holdings is None and len(user.entries) >= INDEXED_FROM:
-        holdings = user.holdings = Holdings()
-        for entry in user.entries.values():
-            if entry.state in APPLIED_STATES:
-                _count(holdings, entry.sku_id, entry.disabled, 1)
-    return holdings
-
-
 def entry_changed(user: User, sku_id: str, before: tuple[str, int] | None, after: tuple[str, int] | None) -> None:
     """Keep the index exact: an entry of the SKU went from `before` to `after` (state, disabled mask), None meaning
-    absent. Any change leaves `pending` unknown; an evaluation works it out again. (An index not built yet is
-    built from the entries as they are, when first asked.)"""
+    absent. Any change leaves `pending` unknown; an evaluation works it out again. A user reaching `INDEXED_FROM`
+    entries (or whose index a snapshot left out) is indexed here, from its entries as they are now."""
     holdings = user.holdings
     if holdings is None:
+        if len(user.entries) >= INDEXED_FROM:
+            user.holdings = holdings = Holdings()
+            for entry in user.entries.values():
+                if entry.state in APPLIED_STATES:
+                    _count(holdings, entry.sku_id, entry.disabled, 1)
         return
     holdings.pending = None
     if before is not None and before[0] in APPLIED_STATES:
@@ -57,34 +49,29 @@ def _count(holdings: Holdings, sku_id: str, mask: int, change: int) -> None:
             del holdings.masks[sku_id]
 
 
-def applied_masks(user: User) -> dict[str, tuple[int, ...]]:
-    """Per SKU held, the distinct disabled masks of its applied entries."""
-    holdings = holdings_of(user)
+def enabled_by_sku(catalog: Catalog, user: User) -> dict[str, int]:
+    """Per SKU the user holds, the plans its applied entries enable: the union over its sources (SPEC §2.7)."""
+    skus = catalog.skus
+    per_sku: dict[str, int] = {}
+    holdings = user.holdings
     if holdings is not None:
-        return {sku_id: tuple(counts) for sku_id, counts in holdings.masks.items()}
-    masks: dict[str, dict[int, None]] = {}
+        for sku_id, counts in holdings.masks.items():
+            plans = skus[sku_id].plans
+            enabled = 0
+            for disabled in counts:
+                enabled |= plans & ~disabled
+            per_sku[sku_id] = enabled
+        return per_sku
     for entry in user.entries.values():
         if entry.state in APPLIED_STATES:
-            masks.setdefault(entry.sku_id, {})[entry.disabled] = None
-    return {sku_id: tuple(counts) for sku_id, counts in masks.items()}
-
-
-def enabled_per_sku(catalog: Catalog, masks: dict[str, tuple[int, ...]]) -> dict[str, int]:
-    """Per SKU, the plans its applied entries enable: the union over its sources (SPEC §2.7)."""
-    skus = catalog.skus
-    per_sku = {}
-    for sku_id, disabled_masks in masks.items():
-        plans = skus[sku_id].plans
-        enabled = 0
-        for disabled in disabled_masks:
-            enabled |= plans & ~disabled
-        per_sku[sku_id] = enabled
+            sku_id = entry.sku_id
+            per_sku[sku_id] = per_sku.get(sku_id, 0) | (skus[sku_id].plans & ~entry.disabled)
     return per_sku
 
 
 def enabled_plans(catalog: Catalog, user: User) -> int:
     """Plans the user effectively has: the union over applied entries (SPEC §2.7)."""
-    holdings = holdings_of(user)
+    holdings = user.holdings
     if holdings is not None:
         return _enabled(catalog, holdings, None)
     enabled = 0
@@ -102,7 +89,7 @@ def enabled_without(catalog: Catalog, user: User, key: EntryKey, disabled: int |
         return enabled_plans(catalog, user)
     plans = catalog.skus[entry.sku_id].plans
     replaced = plans & ~disabled if disabled is not None else 0
-    holdings = holdings_of(user)
+    holdings = user.holdings
     if holdings is not None:
         return _enabled(catalog, holdings, entry) | replaced
     enabled = replaced
@@ -127,7 +114,7 @@ def _enabled(catalog: Catalog, holdings: Holdings, without: Entry | None) -> int
 
 def holds_sku(user: User, sku_id: str) -> bool:
     """Whether some applied entry of the user, from any source, is of the SKU."""
-    holdings = holdings_of(user)
+    holdings = user.holdings
     if holdings is not None:
         return sku_id in holdings.masks
     for entry in user.entries.values():
@@ -136,19 +123,26 @@ def holds_sku(user: User, sku_id: str) -> bool:
     return False
 
 
-def entries_from(catalog: Catalog, user: User, group_id: str) -> Iterator[Entry]:
-    """The user's entries sourced from the group. An indexed user with more entries than the catalogue has SKUs
-    has them looked up SKU by SKU, so the cost is bounded by the smaller of the two."""
+def standing_in_group(catalog: Catalog, user: User, group_id: str) -> tuple[bool, bool]:
+    """Whether the user has entries sourced from the group, and whether one of them is in error. An indexed user
+    with more entries than the catalogue has SKUs has them looked up SKU by SKU, so the cost is bounded by the
+    smaller of the two."""
     entries = user.entries
+    sourced = False
     if user.holdings is not None and len(entries) > len(catalog.skus):
         for sku_id in catalog.skus:
             entry = entries.get((sku_id, group_id))
             if entry is not None:
-                yield entry
+                if entry.state in ERROR_STATES:
+                    return True, True
+                sourced = True
     else:
         for (_, source), entry in entries.items():
             if source == group_id:
-                yield entry
+                if entry.state in ERROR_STATES:
+                    return True, True
+                sourced = True
+    return sourced, False
 
 
 def settled(catalog: Catalog, entry: Entry | None, want: int | None) -> bool:

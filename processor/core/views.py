@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from processor.core.catalog import Catalog
-from processor.core.holdings import applied_masks, enabled_per_sku
+from processor.core.holdings import enabled_by_sku
 from processor.core.state import TenantState, User
 
 LicensesView = tuple[tuple[str, int], ...]  # ((skuId, effective disabled mask), ...)
@@ -13,7 +13,7 @@ LicensesView = tuple[tuple[str, int], ...]  # ((skuId, effective disabled mask),
 
 def licenses_view(catalog: Catalog, user: User) -> LicensesView:
     """`assignedLicenses`: one row per held SKU, disabled = plans no applied entry enables (SPEC §1.8)."""
-    return licence_rows(catalog, enabled_per_sku(catalog, applied_masks(user)))
+    return licence_rows(catalog, enabled_by_sku(catalog, user))
 
 
 def licence_rows(catalog: Catalog, per_sku: dict[str, int]) -> LicensesView:

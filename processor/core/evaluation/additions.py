@@ -35,15 +35,15 @@ def add_bundles(ctx: EventContext, user: User, sources: list[Group]) -> None:
             failure = first_failure(tenant, grant)
             if failure is not None:
                 failures[grant.sku_id] = failure
-        if _skipped_silently(tenant, failures):
-            for sku_id, _ in bundle:
-                ctx.drop_entry(user, (sku_id, group.group_id))
-        elif failures:
-            _fail(ctx, user, group, bundle, failures)
-        else:
+        if not failures:
             _apply(ctx, user, group, bundle, location)
             for grant in grants:
                 applied |= grant.plans
+        elif _skipped_silently(tenant, failures):
+            for sku_id, _ in bundle:
+                ctx.drop_entry(user, (sku_id, group.group_id))
+        else:
+            _fail(ctx, user, group, bundle, failures)
 
 
 def _bundle(user: User, group: Group) -> Bundle:

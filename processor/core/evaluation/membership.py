@@ -12,7 +12,7 @@ from processor.core.context import EventContext
 from processor.core.evaluation.additions import add_bundles
 from processor.core.evaluation.user import evaluate_user
 from processor.core.evaluation.withdrawals import withdraw
-from processor.core.holdings import holdings_of, is_pending
+from processor.core.holdings import is_pending
 from processor.core.state import EntryKey, Group, User
 
 
@@ -44,14 +44,14 @@ def left(ctx: EventContext, user: User, group: Group) -> None:
 
 def _nothing_pending(user: User) -> bool:
     """Whether the user's holdings know that an evaluation would have acted on nothing before this change."""
-    holdings = holdings_of(user)
+    holdings = user.holdings
     return not user.soft_deleted and holdings is not None and holdings.pending == set()
 
 
 def _pending_among(ctx: EventContext, user: User, wanted: dict[EntryKey, int | None]) -> None:
     """Only the keys of `wanted` (with what their source wants now) changed since nothing was pending: what is
     pending now is among them."""
-    holdings = holdings_of(user)
+    holdings = user.holdings
     assert holdings is not None  # _nothing_pending
     catalog = ctx.tenant.catalog
     holdings.pending = {key for key, want in wanted.items() if is_pending(catalog, user.entries.get(key), want)}

@@ -8,7 +8,7 @@ from processor.core.evaluation.additions import add_bundles, regrant_direct
 from processor.core.evaluation.revalidation import revalidate_untouched
 from processor.core.evaluation.widenings import widen
 from processor.core.evaluation.withdrawals import withdraw_and_narrow
-from processor.core.holdings import holdings_of, unsettled
+from processor.core.holdings import unsettled
 from processor.core.state import ACTIVE, APPLIED_STATES, EntryKey, Group, TenantState, User
 
 
@@ -34,7 +34,7 @@ def evaluate_user(ctx: EventContext, user: User, revalidate: bool = True) -> Non
     regrant_direct(ctx, user)
     if sources:
         add_bundles(ctx, user, sources)
-    holdings = holdings_of(user)
+    holdings = user.holdings
     if holdings is not None:  # everything is reconciled now: what is left pending is known again
         holdings.pending = unsettled(tenant.catalog, user, desired_entries(user, sources))
 

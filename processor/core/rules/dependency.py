@@ -26,7 +26,9 @@ def broken_by_change(catalog: Catalog, before: int, after: int) -> list[tuple[in
 
 def dependency_failure(tenant: TenantState, grant: Grant) -> Failure | None:
     """Every plan a grant enables needs one of its prerequisites among the grant's `prerequisites`."""
-    return _failure(tenant.catalog, unmet(tenant.catalog, grant.plans, grant.prerequisites))
+    if grant.plans & tenant.catalog.dependents:
+        return _failure(tenant.catalog, unmet(tenant.catalog, grant.plans, grant.prerequisites))
+    return None
 
 
 def withdrawal_failure(catalog: Catalog, before: int, after: int) -> Failure | None:
