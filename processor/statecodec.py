@@ -76,6 +76,9 @@ USER_COLUMNS = {
     "suspended": MASK,
     "version": WIDE_INT,
 }
+# A user's fields that only index others (processor.core.holdings): not stored; a decoded user has none, and the
+# core rebuilds it at the user's next entry change (until then its slower, equal path runs).
+DERIVED_USER_FIELDS = ("holdings",)
 GROUP_COLUMNS = {
     "group_id": STR,
     "display_name": STR,

@@ -161,7 +161,7 @@ class Scenario:
 
     def effective_disabled(self, user_id: str, short: str) -> set[str] | None:
         """`assignedLicenses[short].disabledPlans` by name; None when the user does not hold the SKU."""
-        from processor.core.context import licenses_view
+        from processor.core.views import licenses_view
 
         sku = self.state.catalog.resolve_sku(SHORT[short])
         assert sku is not None
@@ -174,7 +174,7 @@ class Scenario:
         return self._names(self.state.users[user_id].suspended)
 
     def enabled(self, user_id: str) -> set[str]:
-        from processor.core.context import enabled_plans
+        from processor.core.holdings import enabled_plans
 
         return self._names(enabled_plans(self.state.catalog, self.state.users[user_id]))
 

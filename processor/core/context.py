@@ -1,18 +1,21 @@
 """Per-event bookkeeping (SPEC §2.5 phase 4): every entry change goes through here.
 
 The context keeps the derived indexes exact while the rules run (seats consumed, groups' error and source sets, the
-FIFO of users waiting for a seat) and, when asked, turns what changed into output events: it snapshots a user the
-first time the event touches it and emits the difference, so a no-op evaluation emits nothing (SPEC §2.17).
+FIFO of users waiting for a seat, the holdings of users with many entries) and, when asked, turns what changed into
+output events: it remembers each entry as it was before the event first changed it, and the user's licences before
+the event first touched it, and emits the difference, so a no-op evaluation emits nothing (SPEC §2.17).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 from typing import Any
 
-import orjson
-
-from processor.core.catalog import Catalog
+from processor.core.holdings import enabled_by_sku, entry_changed, standing_in_group
+from processor.core.outputs import Output
+from processor.core.rules.seats import holds_seat
 from processor.core.state import (
     APPLIED_STATES,
     COUNT,
@@ -25,99 +28,24 @@ from processor.core.state import (
     TenantState,
     User,
 )
+from processor.core.views import licence_rows, product_usage
 
-PROCESSOR_SOURCE = "/licensing-processor"
 SYSTEM_ACTOR = "Microsoft Azure AD Group-Based Licensing"
 
-# An output event before its envelope: (type, data). The envelope (id `<cause>#<n>`, time, tenant…) follows from
-# the input event and the output's place among its outputs, so the core leaves it to `enveloped`: the embedded
-# runtime stores and projects the pairs and never builds it.
-Output = tuple[str, dict[str, Any]]
 EntryView = tuple[str, str, int, Any]  # (state, error, disabled mask, detail)
-LicensesView = tuple[tuple[str, int], ...]  # ((skuId, effective disabled mask), ...)
 
 
-def output_event(cause: str, n: int, event_type: str, time: str, tenant: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The n-th output event of input event `cause`: its CloudEvents envelope is derived from the input event."""
-    return {
-        "specversion": "1.0",
-        "id": f"{cause}#{n}",
-        "source": PROCESSOR_SOURCE,
-        "type": event_type,
-        "time": time,
-        "tenant": tenant,
-        "datacontenttype": "application/json",
-        "data": data,
-    }
+@dataclass(slots=True)
+class _Touched:
+    """A user the event touched, as it was: what the event changed is told against this."""
 
-
-def encode_output(output: dict[str, Any]) -> bytes:
-    """The one serialisation of an output event, shared by both runtimes (byte-identical decisions)."""
-    return orjson.dumps(output)
-
-
-def encode_outputs(outputs: list[Output]) -> bytes:
-    """One input event's outputs as the embedded decisions log stores them: a JSON array of [type, data].
-
-    The envelopes are left out (40 % of the bytes) because `decode_outputs` rebuilds them from the input event;
-    orjson is deterministic, so a rebuilt output encodes to exactly the bytes `encode_output` gave the original.
-    """
-    return orjson.dumps(outputs)
-
-
-def enveloped(cause: str, time: str, tenant: str, outputs: Iterable[Output]) -> list[dict[str, Any]]:
-    """The output events of input event `cause`, in their CloudEvents envelopes, from its (type, data) pairs."""
-    return [output_event(cause, n, event_type, time, tenant, data) for n, (event_type, data) in enumerate(outputs)]
-
-
-def decode_outputs(cause: str, time: str, tenant: str, stored: bytes) -> list[dict[str, Any]]:
-    return enveloped(cause, time, tenant, orjson.loads(stored))
-
-
-def enabled_plans(catalog: Catalog, user: User) -> int:
-    """Plans the user effectively has: the union over applied entries (SPEC §2.7)."""
-    enabled = 0
-    for entry in user.entries.values():
-        if entry.applied:
-            enabled |= catalog.skus[entry.sku_id].plans & ~entry.disabled
-    return enabled
-
-
-def licenses_view(catalog: Catalog, user: User) -> LicensesView:
-    """`assignedLicenses`: one row per held SKU, disabled = plans no applied entry enables (SPEC §1.8)."""
-    return _licenses(
-        catalog, _enabled_per_sku(catalog, [(e.sku_id, e.state, e.disabled) for e in user.entries.values()])
-    )
-
-
-def _enabled_per_sku(catalog: Catalog, entries: list[tuple[str, str, int]]) -> dict[str, int]:
-    """Per SKU held, the plans its applied entries enable, from (skuId, state, disabled) of every entry."""
-    per_sku: dict[str, int] = {}
-    skus = catalog.skus
-    for sku_id, state, disabled in entries:
-        if state in APPLIED_STATES:
-            per_sku[sku_id] = per_sku.get(sku_id, 0) | (skus[sku_id].plans & ~disabled)
-    return per_sku
-
-
-def _licenses(catalog: Catalog, per_sku: dict[str, int]) -> LicensesView:
-    skus = catalog.skus
-    rows = [(sku_id, skus[sku_id].plans & ~enabled) for sku_id, enabled in per_sku.items()]
-    if len(rows) > 1:
-        rows.sort(key=lambda row: skus[row[0]].part_number)
-    return tuple(rows)
-
-
-def license_list(catalog: Catalog, licenses: dict[str, int]) -> list[dict[str, Any]]:
-    """A group's `assignedLicenses` on the wire, in assignment order."""
-    return [
-        {
-            "skuId": sku_id,
-            "skuPartNumber": catalog.skus[sku_id].part_number,
-            "disabledPlans": catalog.plan_id_list(disabled),
-        }
-        for sku_id, disabled in licenses.items()
-    ]
+    user: User
+    entries: dict[EntryKey, EntryView | None]  # each entry changed, as before its first change (None: absent)
+    # Its licences: the plans enabled per SKU held, taken before its first entry change (None: none changed yet,
+    # so they are the licences it has now).
+    licences: dict[str, int] | None
+    soft_deleted: bool
+    suspended: int
 
 
 class EventContext:
@@ -146,8 +74,7 @@ class EventContext:
         self.freed: set[str] = set()  # SKUs a seat was released for (improved-mode healing)
         self.raised: set[str] = set()  # SKUs whose capacity grew
         self.user_change_actor = SYSTEM_ACTOR  # who the `Change user license` audit names
-        # user id -> (user, its entries before this event, soft-deleted then, suspended plans then)
-        self._users: dict[str, tuple[User, dict[EntryKey, EntryView], bool, int]] = {}
+        self._users: dict[str, _Touched] = {}
         self._usage: dict[str, None] = {}
         self._group_flags: dict[str, bool] = {}
 
@@ -165,11 +92,22 @@ class EventContext:
     # ---- entry changes -----------------------------------------------------------------------------------
 
     def touch(self, user: User) -> None:
-        """Snapshot the user before the first change this event makes to it."""
-        if user.user_id in self._users:
-            return
-        view = {key: (e.state, e.error, e.disabled, e.detail) for key, e in user.entries.items()}
-        self._users[user.user_id] = (user, view, user.soft_deleted, user.suspended)
+        """Remember the user as it is, before the first change this event makes to it."""
+        self._touched(user)
+
+    def _touched(self, user: User) -> _Touched:
+        touched = self._users.get(user.user_id)
+        if touched is None:
+            touched = _Touched(user, {}, None, user.soft_deleted, user.suspended)
+            self._users[user.user_id] = touched
+        return touched
+
+    def _remember(self, touched: _Touched, key: EntryKey, entry: Entry | None) -> None:
+        """Keep the entry as it is before the event changes it, and the user's licences before its first change."""
+        if touched.licences is None:
+            touched.licences = enabled_by_sku(self.tenant.catalog, touched.user)
+        if key not in touched.entries:
+            touched.entries[key] = _view(entry)
 
     def set_entry(
         self,
@@ -181,8 +119,7 @@ class EventContext:
         detail: dict[str, Any] | None = None,
         requested: int | None = None,
     ) -> Entry:
-        if user.user_id not in self._users:
-            self.touch(user)
+        touched = self._touched(user)
         entry = user.entries.get(key)
         if (
             entry is not None
@@ -193,52 +130,65 @@ class EventContext:
             and entry.detail == detail
         ):
             return entry  # the same answer again (a retry that still fails): seats and indexes already say so
-        sku_id, group_id = key
+        self._remember(touched, key, entry)
+        sku_id = key[0]
         # Seats follow whether the user has an applied entry of the SKU: only a change of appliedness can move one.
         appliedness_changes = (entry is not None and entry.state in APPLIED_STATES) != (state in APPLIED_STATES)
-        was_held = appliedness_changes and self.holds(user, sku_id)
+        was_held = appliedness_changes and holds_seat(self.tenant, user, sku_id)
+        before = None if entry is None else (entry.state, entry.disabled)
         if entry is None:
-            first_error_at = self.time if state in ERROR_STATES else None
-            requested_mask = 0 if requested is None else requested
-            entry = Entry(sku_id, group_id, disabled, state, error, detail, "", requested_mask, first_error_at)
-            user.entries[key] = entry
-            if sku_id not in self.tenant.known_skus:
-                self.tenant.known_skus[sku_id] = None
-                self._usage[sku_id] = None
+            entry = self._new_entry(user, key, state, disabled, error, detail, requested)
         else:
-            if state in ERROR_STATES:
-                if entry.first_error_at is None or entry.state not in ERROR_STATES:
-                    entry.first_error_at = self.time
-            else:
-                entry.first_error_at = None
-            entry.state, entry.error, entry.disabled, entry.detail = state, error, disabled, detail
-            if requested is not None:
-                entry.requested = requested
+            self._change_entry(entry, state, disabled, error, detail, requested)
+        entry_changed(user, sku_id, before, (state, disabled))
         self._reindex(user, key, entry)
         if appliedness_changes:
             self._recount(user, sku_id, was_held)
         return entry
 
+    def _new_entry(
+        self,
+        user: User,
+        key: EntryKey,
+        state: str,
+        disabled: int,
+        error: str,
+        detail: dict[str, Any] | None,
+        requested: int | None,
+    ) -> Entry:
+        sku_id, group_id = key
+        first_error_at = self.time if state in ERROR_STATES else None
+        requested_mask = 0 if requested is None else requested
+        entry = user.entries[key] = Entry(
+            sku_id, group_id, disabled, state, error, detail, "", requested_mask, first_error_at
+        )
+        if sku_id not in self.tenant.known_skus:
+            self.usage_changed(sku_id)
+        return entry
+
+    def _change_entry(
+        self, entry: Entry, state: str, disabled: int, error: str, detail: dict[str, Any] | None, requested: int | None
+    ) -> None:
+        if state not in ERROR_STATES:
+            entry.first_error_at = None
+        elif entry.first_error_at is None or entry.state not in ERROR_STATES:
+            entry.first_error_at = self.time  # the error starts now; a changed error keeps its start
+        entry.state, entry.error, entry.disabled, entry.detail = state, error, disabled, detail
+        if requested is not None:
+            entry.requested = requested
+
     def drop_entry(self, user: User, key: EntryKey) -> None:
         entry = user.entries.get(key)
         if entry is None:
             return
-        self.touch(user)
+        self._remember(self._touched(user), key, entry)
         applied = entry.state in APPLIED_STATES  # else no seat can move
-        was_held = applied and self.holds(user, key[0])
+        was_held = applied and holds_seat(self.tenant, user, key[0])
         del user.entries[key]
+        entry_changed(user, key[0], (entry.state, entry.disabled), None)
         self._reindex(user, key, None)
         if applied:
             self._recount(user, key[0], was_held)
-
-    def holds(self, user: User, sku_id: str) -> bool:
-        """Whether the user consumes a seat of the SKU: one seat however many sources (SPEC §2.6)."""
-        if user.soft_deleted and self.tenant.settings.release_seat_on_soft_delete:
-            return False
-        for entry in user.entries.values():
-            if entry.sku_id == sku_id and entry.state in APPLIED_STATES:
-                return True
-        return False
 
     def recount_user(self, user: User, held_before: dict[str, bool]) -> None:
         """After a lifecycle change (soft delete, restore) re-derive which seats the user consumes."""
@@ -255,7 +205,7 @@ class EventContext:
             self._group_flags[group_id] = bool(group and group.errors)
 
     def _recount(self, user: User, sku_id: str, was_held: bool) -> None:
-        now_held = self.holds(user, sku_id)
+        now_held = holds_seat(self.tenant, user, sku_id)
         if now_held == was_held:
             return
         consumed = self.tenant.consumed
@@ -269,30 +219,21 @@ class EventContext:
         sku_id, group_id = key
         user_id = user.user_id
         tenant = self.tenant
-        all_waiters = tenant.count_waiters
         if entry is not None and entry.state == ERROR and entry.error == COUNT:
-            all_waiters.setdefault(sku_id, {}).setdefault((user_id, group_id), None)
-        elif all_waiters and (waiters := all_waiters.get(sku_id)) is not None:
-            waiters.pop((user_id, group_id), None)
-        if group_id is None:
-            return
-        group = tenant.groups.get(group_id)
+            tenant.count_waiters.setdefault(sku_id, {}).setdefault((user_id, group_id), None)
+        else:
+            waiters = tenant.count_waiters.get(sku_id)
+            if waiters:
+                waiters.pop((user_id, group_id), None)
+        group = tenant.groups.get(group_id) if group_id is not None else None
         if group is None:
             return
-        flags = self._group_flags
-        if group_id not in flags:
-            flags[group_id] = bool(group.errors)  # as watch_group
-        if entry is not None:
-            sourced, failing = True, entry.state in ERROR_STATES
-        else:
-            sourced = failing = False
-        if not failing:  # the user's other entries from the group decide
-            for (_, source), other in user.entries.items():
-                if source == group_id:
-                    sourced = True
-                    if other.state in ERROR_STATES:
-                        failing = True
-                        break
+        if group.group_id not in self._group_flags:  # as watch_group: whether it had errors before this event
+            self._group_flags[group.group_id] = bool(group.errors)
+        if entry is not None and entry.state in ERROR_STATES:
+            sourced = failing = True
+        else:  # the user's other entries from the group decide
+            sourced, failing = standing_in_group(tenant.catalog, user, group.group_id)
         if sourced:
             group.sourced.add(user_id)
         else:
@@ -306,73 +247,67 @@ class EventContext:
 
     def flush_users(self) -> None:
         """Emit the entry and licence changes of every user touched since the last flush (SPEC §2.5 phase 4)."""
-        catalog = self.tenant.catalog
-        skus = catalog.skus
-        for user, before, was_deleted, suspended_before in self._users.values():
-            after = user.entries
-            if before:
-                changed = []
-                for key, view in before.items():
-                    entry = after.get(key)
-                    if entry is None or (entry.state, entry.error, entry.disabled, entry.detail) != view:
-                        changed.append(key)
-                if len(after) > len(before) - len(changed):  # some keys are new
-                    changed += [k for k in after if k not in before]
-            else:
-                changed = list(after)  # the common case of a group pass: a user's first entry
-            if not changed and user.soft_deleted == was_deleted:
-                continue  # same entries, same lifecycle: same plans (the common case of a retry that still fails)
-            if len(changed) > 1:
-                changed.sort(key=lambda k: (skus[k[0]].part_number, k[1] is not None, k[1] or ""))
+        for touched in self._users.values():
+            changed = self._changed_entries(touched)
             if changed:
-                failed: Entry | None = None  # the first changed entry in error names the audit's failure
-                for key in changed:
-                    entry = after.get(key)
-                    self._emit_entry(user, key, entry, before.get(key))
-                    if failed is None and entry is not None and entry.state in ERROR_STATES:
-                        failed = entry
-                self._audit_user_change(user, failed)
-            per_sku_now: dict[str, int] = {}
-            enabled_now = 0
-            for entry in after.values():
-                if entry.state in APPLIED_STATES:
-                    sku_id = entry.sku_id
-                    plans = skus[sku_id].plans & ~entry.disabled
-                    per_sku_now[sku_id] = per_sku_now.get(sku_id, 0) | plans
-                    enabled_now |= plans
-            per_sku_before: dict[str, int] = {}
-            enabled_before = 0
-            for (sku_id, _), (state, _, disabled, _) in before.items():
-                if state in APPLIED_STATES:
-                    plans = skus[sku_id].plans & ~disabled
-                    per_sku_before[sku_id] = per_sku_before.get(sku_id, 0) | plans
-                    enabled_before |= plans
-            if user.soft_deleted:
-                enabled_now = 0  # deleted: all Suspended
-            if was_deleted:
-                enabled_before = 0
-            if not changed and enabled_now == enabled_before:
-                continue
-            user.suspended = (user.suspended | (enabled_before & ~enabled_now)) & ~enabled_now
-            if per_sku_now != per_sku_before or user.suspended != suspended_before:  # same plans: same licences
-                self.emit(
-                    "AssignedLicensesChanged",
-                    {
-                        "userId": user.user_id,
-                        "assignedLicenses": [
-                            {
-                                "skuId": sku_id,
-                                "skuPartNumber": skus[sku_id].part_number,
-                                "disabledPlans": catalog.plan_id_list(disabled),
-                            }
-                            for sku_id, disabled in _licenses(catalog, per_sku_now)
-                        ],
-                        "suspendedPlans": catalog.plan_id_list(user.suspended),
-                    },
-                )
+                self._emit_entry_changes(touched, changed)
+            if changed or touched.user.soft_deleted != touched.soft_deleted:
+                self._emit_licences(touched, bool(changed))
         self._users.clear()
 
-    def _emit_entry(self, user: User, key: EntryKey, entry: Entry | None, before: EntryView | None) -> None:
+    def _changed_entries(self, touched: _Touched) -> list[EntryKey]:
+        """The entries the event changed for good, in the contract's order: by part number, direct first."""
+        entries = touched.user.entries
+        changed = [key for key, view in touched.entries.items() if _view(entries.get(key)) != view]
+        skus = self.tenant.catalog.skus
+        changed.sort(key=lambda k: (skus[k[0]].part_number, k[1] is not None, k[1] or ""))
+        return changed
+
+    def _emit_entry_changes(self, touched: _Touched, changed: list[EntryKey]) -> None:
+        """One LicenseAssignmentStateChanged per changed entry, then the user's `Change user license` audit, a
+        failure naming the first changed entry in error."""
+        user = touched.user
+        failed: Entry | None = None
+        for key in changed:
+            self._emit_entry(user, key, touched.entries[key])
+            entry = user.entries.get(key)
+            if failed is None and entry is not None and entry.state in ERROR_STATES:
+                failed = entry
+        self._audit_user_change(user, failed)
+
+    def _emit_licences(self, touched: _Touched, entries_changed: bool) -> None:
+        """The user's AssignedLicensesChanged when its licences or suspended plans (SPEC §2.8) changed: plans no
+        longer enabled by anything are suspended, and a soft-deleted user's are all."""
+        user = touched.user
+        catalog = self.tenant.catalog
+        per_sku_now = enabled_by_sku(catalog, user)
+        per_sku_before = touched.licences if touched.licences is not None else per_sku_now
+        enabled_now = 0 if user.soft_deleted else reduce(or_, per_sku_now.values(), 0)
+        enabled_before = 0 if touched.soft_deleted else reduce(or_, per_sku_before.values(), 0)
+        if not entries_changed and enabled_now == enabled_before:
+            return
+        user.suspended = (user.suspended | (enabled_before & ~enabled_now)) & ~enabled_now
+        if per_sku_now == per_sku_before and user.suspended == touched.suspended:
+            return  # same plans: same licences
+        skus = catalog.skus
+        self.emit(
+            "AssignedLicensesChanged",
+            {
+                "userId": user.user_id,
+                "assignedLicenses": [
+                    {
+                        "skuId": sku_id,
+                        "skuPartNumber": skus[sku_id].part_number,
+                        "disabledPlans": catalog.plan_id_list(disabled),
+                    }
+                    for sku_id, disabled in licence_rows(catalog, per_sku_now)
+                ],
+                "suspendedPlans": catalog.plan_id_list(user.suspended),
+            },
+        )
+
+    def _emit_entry(self, user: User, key: EntryKey, before: EntryView | None) -> None:
+        entry = user.entries.get(key)
         catalog = self.tenant.catalog
         sku_id, group_id = key
         state: str | None = None  # the entry was withdrawn
@@ -430,10 +365,7 @@ class EventContext:
         self.flush_users()
         tenant = self.tenant
         catalog = tenant.catalog
-        usage = self._usage
-        if len(usage) > 1:
-            usage = dict.fromkeys(sorted(usage, key=lambda s: catalog.skus[s].part_number))
-        for sku_id in usage:
+        for sku_id in sorted(self._usage, key=lambda s: catalog.skus[s].part_number):
             self.emit("ProductUsageChanged", product_usage(tenant, sku_id))
         for group_id, had_errors in self._group_flags.items():
             group = tenant.groups.get(group_id)
@@ -446,22 +378,5 @@ class EventContext:
         return self.outputs
 
 
-def _view(entry: Entry) -> EntryView:
-    return (entry.state, entry.error, entry.disabled, entry.detail)
-
-
-def product_usage(tenant: TenantState, sku_id: str) -> dict[str, Any]:
-    sub = tenant.subscriptions.get(sku_id)
-    consumed = tenant.consumed.get(sku_id, 0)
-    enabled, warning, suspended, locked_out = (
-        (sub.enabled, sub.warning, sub.suspended, sub.locked_out) if sub else (0, 0, 0, 0)
-    )
-    return {
-        "skuId": sku_id,
-        "skuPartNumber": tenant.catalog.skus[sku_id].part_number,
-        "capabilityStatus": sub.capability_status if sub else "Enabled",
-        "prepaidUnits": {"enabled": enabled, "warning": warning, "suspended": suspended, "lockedOut": locked_out},
-        "consumedUnits": consumed,
-        "availableUnits": max(0, enabled + warning - consumed),  # tenant.available(sku_id)
-        "overAssigned": consumed > enabled + warning,
-    }
+def _view(entry: Entry | None) -> EntryView | None:
+    return None if entry is None else (entry.state, entry.error, entry.disabled, entry.detail)

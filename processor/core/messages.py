@@ -43,11 +43,11 @@ def _memoised(
     return detail
 
 
-def count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, Any]:
+def count_detail(catalog: Catalog, sku_id: str, adding: Sequence[str]) -> dict[str, Any]:
     return _memoised(catalog, ("count", sku_id, *adding), _count_detail, sku_id, adding)
 
 
-def _count_detail(catalog: Catalog, sku_id: str, adding: list[str]) -> dict[str, Any]:
+def _count_detail(catalog: Catalog, sku_id: str, adding: Sequence[str]) -> dict[str, Any]:
     part = catalog.sku(sku_id).part_number
     names = ", ".join(catalog.sku(s).part_number for s in adding)
     return {

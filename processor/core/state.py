@@ -76,6 +76,17 @@ class Entry:
 
 
 @dataclass(slots=True)
+class Holdings:
+    """What the applied entries of a user with many entries add up to, kept up to date entry by entry
+    (processor.core.holdings) so that a change costs what it changes, not a pass over every entry."""
+
+    masks: dict[str, dict[int, int]] = field(default_factory=dict)  # skuId -> disabled mask -> applied entries with it
+    # The keys an evaluation would act on: entries not settled, and licences of a source group without an entry.
+    # None when not known (an entry changed outside an evaluation since the last one).
+    pending: set[EntryKey] | None = None
+
+
+@dataclass(slots=True)
 class User:
     user_id: str
     upn: str | None = None
@@ -88,6 +99,7 @@ class User:
     groups: dict[str, int] = field(default_factory=dict)  # direct memberships: groupId -> membership seq
     suspended: int = 0  # plans once enabled and now withdrawn: `capabilityStatus = Suspended` (SPEC §2.8)
     version: int | None = None
+    holdings: Holdings | None = None  # derived from `entries`, for users with many entries only
 
 
 @dataclass(slots=True)
@@ -157,9 +169,10 @@ class TenantState:
         return self.mode == "improved"
 
     def available(self, sku_id: str) -> int:
+        """Seats of the SKU that may still be assigned: max(0, capacity − consumed) (SPEC §1.3)."""
         sub = self.subscriptions.get(sku_id)
-        available = (sub.enabled + sub.warning if sub else 0) - self.consumed.get(sku_id, 0)  # capacity - consumed
-        return available if available > 0 else 0
+        capacity = sub.capacity if sub else 0
+        return max(0, capacity - self.consumed.get(sku_id, 0))
 
     def user(self, user_id: str) -> User:
         """The user, created implicitly with defaults if never seen (CONTRACT §2)."""

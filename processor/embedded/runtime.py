@@ -27,8 +27,8 @@ from events import ParseError, parse_event
 from events.inputs import InputEvent
 from processor.catalog_file import shipped_catalog
 from processor.core.catalog import Catalog
-from processor.core.context import decode_outputs, encode_output, encode_outputs
 from processor.core.decide import STALE, decide_changes, new_tenant
+from processor.core.outputs import decode_outputs, encode_output, encode_outputs
 from processor.core.state import TenantState
 from processor.embedded import eventlog
 from processor.embedded.database import SCHEMA_VERSION

@@ -23,8 +23,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from events import ParseError, parse_event
 from processor.catalog_file import shipped_catalog
-from processor.core.context import encode_output
 from processor.core.decide import STALE, decide, new_tenant
+from processor.core.outputs import encode_output
 from processor.core.state import TenantState
 from processor.kafka import DEAD_LETTER_TOPIC, DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP
 

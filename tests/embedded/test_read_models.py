@@ -13,8 +13,8 @@ import pytest
 
 from events import parse_event
 from processor.catalog_file import shipped_catalog
-from processor.core.context import enveloped
 from processor.core.decide import decide_changes, new_tenant
+from processor.core.outputs import enveloped
 from processor.core.state import TenantState
 from processor.demo.generator import generate_demo_events
 from processor.embedded.database import open_database

@@ -25,6 +25,7 @@ from processor.core.state import Entry, Group, Settings, Subscription, TenantSta
 from processor.demo.generator import generate_demo_events
 from processor.embedded.database import open_database
 from processor.statecodec import (
+    DERIVED_USER_FIELDS,
     ENTRY_COLUMNS,
     GROUP_COLUMNS,
     SETTINGS_FIELDS,
@@ -135,7 +136,7 @@ def test_the_codec_stores_every_field_of_the_state_classes() -> None:
         return [f.name for f in dataclasses.fields(cls)]
 
     assert list(ENTRY_COLUMNS) == names(Entry)
-    assert list(USER_COLUMNS) == names(User)
+    assert list(USER_COLUMNS) + list(DERIVED_USER_FIELDS) == names(User)
     assert list(GROUP_COLUMNS) == names(Group)
     assert list(TENANT_FIELDS) == names(TenantState)
     assert list(SETTINGS_FIELDS) == names(Settings)

@@ -13,8 +13,8 @@ from hypothesis import given
 from events import parse_event
 from processor.catalog_file import shipped_catalog
 from processor.core import decide as decide_module
-from processor.core.context import decode_outputs, encode_output, encode_outputs, output_event
 from processor.core.decide import decide, decide_changes, new_tenant
+from processor.core.outputs import decode_outputs, encode_output, encode_outputs, output_event
 from processor.core.state import TenantState
 from processor.demo.generator import generate_demo_events
 from tests.properties.test_properties import PROPERTY_SETTINGS, handwritten_stream, streams

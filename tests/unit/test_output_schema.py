@@ -58,7 +58,7 @@ def test_the_embedded_decisions_log_gives_back_the_exact_output_bytes(tmp_path) 
     """The log stores outputs without envelopes; reading it must rebuild byte for byte what the core emitted."""
     import orjson
 
-    from processor.core.context import encode_output
+    from processor.core.outputs import encode_output
     from processor.embedded.database import open_database
     from processor.embedded.runtime import EmbeddedRuntime, decision_rows
 

@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from events.inputs import UserLicensesChangedData
+from processor.core.catalog import Catalog
 from processor.core.commands.resolve import Rejection, resolve_change
-from processor.core.context import EventContext, enabled_plans
-from processor.core.messages import (
-    INHERITED_MESSAGE,
-    NO_LOCATION_MESSAGE,
-    count_detail,
-    dependency_detail,
-    exclusive_detail,
-    location_detail,
-    uniqueness_detail,
-)
-from processor.core.rules.dependency import broken_by_change, unmet
-from processor.core.rules.exclusivity import clashing_pairs
-from processor.core.rules.location import blocked_plans
-from processor.core.rules.uniqueness import shared_addresses
-from processor.core.state import (
-    ACTIVE,
-    COUNT,
-    DEPENDENCY,
-    EXCLUSIVE,
-    LOCATION,
-    UNIQUENESS,
-    User,
-)
+from processor.core.context import EventContext
+from processor.core.holdings import enabled_plans
+from processor.core.messages import INHERITED_MESSAGE, NO_LOCATION_MESSAGE
+from processor.core.rules.chain import first_failure_of_request
+from processor.core.rules.dependency import request_failure
+from processor.core.rules.grant import Failure, Grant
+from processor.core.state import ACTIVE, APPLIED_STATES, EntryKey, TenantState, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,65 +22,71 @@ class DirectChange:
     removes: list[str]  # skuIds whose direct entry goes
 
 
-def validate_direct_change(ctx: EventContext, user: User, data: UserLicensesChangedData) -> DirectChange | Rejection:
-    tenant = ctx.tenant
+def validate_direct_change(tenant: TenantState, user: User, data: UserLicensesChangedData) -> DirectChange | Rejection:
     catalog = tenant.catalog
     change = resolve_change(catalog, data.addLicenses, data.removeLicenses)
     if isinstance(change, Rejection):
         return change
     adds, removes = change
+    direct_removes = _direct_removes(catalog, user, removes)
+    if isinstance(direct_removes, Rejection):
+        return direct_removes
+    if adds and not user.usage_location:
+        return Rejection("InvalidUsageLocation", NO_LOCATION_MESSAGE, None)
 
+    after = _plans_after(catalog, user, adds, direct_removes)
+    grants = _grants(catalog, user, adds, after)
+
+    def dependencies() -> Failure | None:
+        added = enabled_after = 0
+        for grant in grants:
+            added |= grant.plans
+        for plans in after.values():
+            enabled_after |= plans
+        return request_failure(catalog, enabled_plans(catalog, user), enabled_after, added)
+
+    failure = first_failure_of_request(tenant, grants, dependencies)
+    if failure is not None:
+        code, detail = failure
+        return Rejection(code, detail["message"], detail)
+    return DirectChange(adds, direct_removes)
+
+
+def _direct_removes(catalog: Catalog, user: User, removes: list[str]) -> list[str] | Rejection:
+    """The SKUs whose direct entry the request removes; an inherited-only SKU cannot be removed from the user."""
     direct_removes = []
     for sku_id in removes:
         if (sku_id, None) in user.entries:
             direct_removes.append(sku_id)
         elif any(key[0] == sku_id for key in user.entries):
             return Rejection("InheritedLicense", INHERITED_MESSAGE, {"sku": catalog.sku(sku_id).part_number})
+    return direct_removes
 
-    # Plans per applied entry after the whole request: removals first, then the adds replace direct entries.
-    after_entries: dict[tuple[str, str | None], int] = {}
+
+def _plans_after(catalog: Catalog, user: User, adds: list[tuple[str, int]], removes: list[str]) -> dict[EntryKey, int]:
+    """Plans per applied entry after the whole request: removals first, then the adds replace direct entries."""
+    after: dict[EntryKey, int] = {}
     for key, entry in user.entries.items():
-        if entry.applied and not (key[1] is None and key[0] in direct_removes):
-            after_entries[key] = catalog.skus[key[0]].plans & ~entry.disabled
+        if entry.state in APPLIED_STATES and not (key[1] is None and key[0] in removes):
+            after[key] = catalog.skus[key[0]].plans & ~entry.disabled
     for sku_id, disabled in adds:
-        after_entries[(sku_id, None)] = catalog.skus[sku_id].plans & ~disabled
-    after = 0
-    for plans in after_entries.values():
-        after |= plans
+        after[(sku_id, None)] = catalog.skus[sku_id].plans & ~disabled
+    return after
 
-    if adds and not user.usage_location:
-        return Rejection("InvalidUsageLocation", NO_LOCATION_MESSAGE, None)
+
+def _grants(catalog: Catalog, user: User, adds: list[tuple[str, int]], after: dict[EntryKey, int]) -> list[Grant]:
+    """One grant per licence added, judged in the user's own location (SPEC §2.9) beside the user's other SKUs after
+    the request's own removals."""
+    adding = tuple(sku_id for sku_id, _ in adds)
+    grants = []
     for sku_id, disabled in adds:
-        plans = catalog.skus[sku_id].plans & ~disabled
-        blocked = blocked_plans(catalog, plans, user.usage_location)
-        if blocked:
-            return _reject(LOCATION, location_detail(catalog, blocked, user.usage_location, "user"))
-        if plans & catalog.mailbox:
-            shared = shared_addresses(tenant, user)
-            if shared:
-                return _reject(UNIQUENESS, uniqueness_detail(shared))
-        other_skus = 0
-        for (other_sku, _), other_plans in after_entries.items():
+        beside = 0
+        for (other_sku, _), other_plans in after.items():
             if other_sku != sku_id:
-                other_skus |= other_plans
-        pairs = clashing_pairs(catalog.rulesets[tenant.ruleset], plans, other_skus)
-        if pairs:
-            return _reject(EXCLUSIVE, exclusive_detail(catalog, pairs))
-
-    before = enabled_plans(catalog, user)
-    added = 0
-    for sku_id, disabled in adds:
-        added |= catalog.skus[sku_id].plans & ~disabled
-    broken = broken_by_change(catalog, before, after) + [
-        miss for miss in unmet(catalog, added & ~before, after) if not before & miss[1]
-    ]
-    if broken:
-        return _reject(DEPENDENCY, dependency_detail(catalog, _unique(broken)))
-
-    for sku_id, _ in adds:
-        if not ctx.holds(user, sku_id) and tenant.available(sku_id) < 1:
-            return _reject(COUNT, count_detail(catalog, sku_id, [s for s, _ in adds]))
-    return DirectChange(adds, direct_removes)
+                beside |= other_plans
+        plans = catalog.skus[sku_id].plans & ~disabled
+        grants.append(Grant(user, sku_id, plans, user.usage_location, "user", beside, adding=adding))
+    return grants
 
 
 def apply_direct_change(ctx: EventContext, user: User, change: DirectChange) -> None:
@@ -104,11 +94,3 @@ def apply_direct_change(ctx: EventContext, user: User, change: DirectChange) -> 
         ctx.drop_entry(user, (sku_id, None))
     for sku_id, disabled in change.adds:
         ctx.set_entry(user, (sku_id, None), ACTIVE, disabled, requested=disabled)
-
-
-def _reject(code: str, detail: dict[str, Any]) -> Rejection:
-    return Rejection(code, detail["message"], detail)
-
-
-def _unique(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    return list(dict.fromkeys(pairs))

@@ -9,10 +9,13 @@ from typing import Any
 from events.inputs import LicenseToAdd
 from processor.core.catalog import Catalog
 
+DUPLICATE_LICENSE = "DuplicateLicense"  # as Graph's assignLicense, which refuses a SKU named twice in one body
+
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A command refused synchronously: `error` is a CONTRACT §6 rejection code."""
+    """A command refused synchronously: `error` is one of the rejection codes of CONTRACT §6, or `DuplicateLicense`,
+    `UnknownGroup`, `MemberTypeMismatch`."""
 
     error: str
     message: str
@@ -30,13 +33,18 @@ def resolve_skus(catalog: Catalog, refs: Sequence[str]) -> list[str] | Rejection
 
 
 def resolve_licenses(catalog: Catalog, licenses: Sequence[LicenseToAdd]) -> list[tuple[str, int]] | Rejection:
-    """(skuId, disabled-plan mask) per license; a plan that is not part of the SKU is refused."""
+    """(skuId, disabled-plan mask) per license; a plan that is not part of the SKU, or a SKU listed twice (by GUID
+    or part number alike), is refused."""
     resolved: dict[str, int] = {}
     for license in licenses:
         sku_ids = resolve_skus(catalog, [license.skuId])
         if isinstance(sku_ids, Rejection):
             return sku_ids
         sku = catalog.skus[sku_ids[0]]
+        if sku.sku_id in resolved:
+            return Rejection(
+                DUPLICATE_LICENSE, f"License {sku.part_number} is listed more than once in addLicenses.", None
+            )
         disabled = 0
         for ref in license.disabledPlans:
             bit = catalog.resolve_plan(ref)
@@ -57,4 +65,9 @@ def resolve_change(
     resolved_removes = resolve_skus(catalog, removes)
     if isinstance(resolved_removes, Rejection):
         return resolved_removes
+    for sku_id, _ in resolved_adds:
+        if sku_id in resolved_removes:
+            part = catalog.skus[sku_id].part_number
+            message = f"License {part} is present in both the addLicenses and removeLicenses lists."
+            return Rejection(DUPLICATE_LICENSE, message, None)
     return resolved_adds, resolved_removes

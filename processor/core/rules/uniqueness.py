@@ -1,8 +1,11 @@
-"""Proxy-address uniqueness (SPEC §2.10): mailbox plans need addresses no other object uses."""
+"""Proxy-address uniqueness (SPEC §2.10): mailbox plans need addresses no other object uses, else
+`UniquenessViolation`."""
 
 from __future__ import annotations
 
-from processor.core.state import TenantState, User
+from processor.core.messages import uniqueness_detail
+from processor.core.rules.grant import Failure, Grant
+from processor.core.state import UNIQUENESS, TenantState, User
 
 
 def address_key(address: str) -> str:
@@ -22,6 +25,15 @@ def shared_addresses(tenant: TenantState, user: User) -> list[tuple[str, list[st
         if holders and len(holders) > 1:
             shared.append((key, sorted(h for h in holders if h != user.user_id)))
     return shared
+
+
+def uniqueness_failure(tenant: TenantState, grant: Grant) -> Failure | None:
+    """A grant enabling a mailbox plan needs the user's proxy addresses to be its own."""
+    if grant.plans & tenant.catalog.mailbox:
+        shared = shared_addresses(tenant, grant.user)
+        if shared:
+            return UNIQUENESS, uniqueness_detail(shared)
+    return None
 
 
 def index_addresses(tenant: TenantState, user: User, addresses: tuple[str, ...]) -> set[str]:
