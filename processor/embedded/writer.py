@@ -35,17 +35,10 @@ import orjson
 
 from processor.embedded import eventlog
 from processor.embedded.database import open_database
+from processor.embedded.errors import LogAppendedElsewhere, StoreError, WriterFailed
 from projections.store import ProjectionStore
 
 STREAM = "embedded"  # the read models' position stream of the embedded log (positions are log seqs)
-
-
-class LogAppendedElsewhere(RuntimeError):
-    """Another process appended to the log during this ingest: this batch's sequence numbers are taken."""
-
-
-class WriterFailed(RuntimeError):
-    """The writer process failed or died; nothing after its last committed batch was written."""
 
 
 @dataclass(slots=True)
@@ -217,8 +210,10 @@ class ProcessWriter:
             answer = self._pipe.recv()
         except EOFError:
             raise WriterFailed(f"the writer process died (exit code {self._process.wait()})") from None
+        if isinstance(answer, StoreError):  # what the user is told, as if this process had written
+            raise answer
         if answer is not None:
-            raise WriterFailed(f"the writer process failed:\n{answer}")
+            raise WriterFailed(f"the writer process failed: {answer.splitlines()[-1]}", answer)
         self._unconfirmed.popleft()
 
     def _stop(self) -> None:
@@ -326,6 +321,9 @@ def _serve(path: str, pipe: Connection, block: int, shared: int) -> None:
             break  # the deciding process is done (or gone): an uncommitted transaction is rolled back on close
         try:
             write_batch(conn, store, _receive(shared, message))
+        except StoreError as exc:
+            pipe.send(exc)
+            break
         except BaseException:
             pipe.send(traceback.format_exc())
             break
