@@ -16,7 +16,9 @@ from projections.store import POSITIONS, write_transaction
 # 6.1-6.2 s; 8 KiB 4.8-5.0 s, 32 and 64 KiB no better than 16).
 PAGE_SIZE = 16384
 WAL_CHECKPOINT_BYTES = 400 * 1024 * 1024
-SCHEMA_VERSION = 3  # 2: one decisions row per input event; 3: the logs in compressed blocks (eventlog)
+# 2: one decisions row per input event; 3: the logs in compressed blocks (eventlog); 4: digests of blocks and of
+# event lines, block_tenants
+SCHEMA_VERSION = 4
 SCHEMA = (
     eventlog.SCHEMA
     + """
@@ -191,9 +193,12 @@ def _configure(conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for statement in _statements(SCHEMA):  # executescript would commit the transaction first
             conn.execute(statement)
-        if version < SCHEMA_VERSION and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
+        if version < 3 and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
             # A log of one row per event: move it into blocks; EmbeddedRuntime rebuilds what derives from it.
             eventlog.migrate_row_log(conn)
             conn.execute("PRAGMA user_version = 1")
+        elif version == 3:
+            eventlog.migrate_to_layout_4(conn)  # nothing derived changes: no replay
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif version == 0:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a new database

@@ -36,12 +36,18 @@ class LogCorrupted(StoreError):
 
     def __init__(self, table: str, first_seq: int, events: int, why: str) -> None:
         self.table, self.first_seq, self.events, self.why = table, first_seq, events, why
-        kind = "event log" if table == "log_blocks" else "decisions log"
         super().__init__(
-            f"the {kind} block of events {first_seq}-{first_seq + events - 1} is damaged ({why}); "
-            "`licensing verify` lists every damaged block"
+            f"the {self.block} is damaged ({why}); `licensing verify` lists every damaged block"
             + ("" if table == "log_blocks" else ", `licensing replay` rebuilds the decisions from the event log")
         )
+
+    @property
+    def block(self) -> str:
+        """Which block, in a user's words: "event log block of events 1001-2000"."""
+        kind = {"log_blocks": "event log block", "decision_blocks": "decisions log block"}.get(
+            self.table, "tenant index of the block"
+        )
+        return f"{kind} of events {self.first_seq}-{self.first_seq + self.events - 1}"
 
     def __reduce__(self) -> tuple[type[LogCorrupted], tuple[str, int, int, str]]:
         return LogCorrupted, (self.table, self.first_seq, self.events, self.why)  # (the writer process sends it)
@@ -49,6 +55,10 @@ class LogCorrupted(StoreError):
 
 class NoEventLog(StoreError):
     """The database holds read models but no event log (a Kafka projector's): nothing to replay or travel in."""
+
+
+class InvalidTime(StoreError, ValueError):
+    """A time that is not RFC 3339 with an offset (as-of)."""
 
 
 class BeforeFirstEvent(StoreError):
