@@ -105,9 +105,11 @@ def block_digest(first_seq: int, events: int, blob: bytes) -> bytes:
     return digest.digest()
 
 
-def line_digest(line: bytes) -> int:
-    """A digest of an event's line, as `event_ids` keeps it beside the id (a signed 64-bit integer)."""
-    return int.from_bytes(hashlib.blake2b(line, digest_size=8).digest(), "little", signed=True)
+# A digest of an event's line, as `event_ids` keeps it beside the id: its CRC-32, which tells lines apart but for
+# one pair in ~4 billion (then an id resent with another line counts as a duplicate, as every resend did before
+# digests). A 64-bit BLAKE2b digest cost 0.5 us per event more (0.35 to compute, 0.14 to store): ~2.5 % of a
+# one-CPU ingest.
+line_digest = zlib.crc32
 
 
 def open_block(
@@ -271,11 +273,12 @@ def known_ids(conn: sqlite3.Connection, tenant: str, ids: Iterable[str]) -> dict
         query = f"SELECT {digest} FROM event_ids WHERE tenant = ? AND id = ?"
         found = {event_id: conn.execute(query, (tenant, event_id)).fetchone() for event_id in ids}
         return {event_id: row[0] for event_id, row in found.items() if row}
-    rows = conn.execute(
-        f"SELECT j.value, e.{digest} FROM json_each(?) j JOIN event_ids e ON e.tenant = ? AND e.id = j.value",
-        (payload, tenant),
-    )
-    return dict(rows.fetchall())
+    return dict(conn.execute(KNOWN_IDS.format(digest=digest), (payload, tenant)).fetchall())
+
+
+# CROSS JOIN keeps the array the outer loop, each of its ids looked up in the index: with a plain JOIN SQLite walks
+# all of the tenant's ids once per array, which made a 1,000,000-event ingest ~45 times slower.
+KNOWN_IDS = "SELECT j.value, e.{digest} FROM json_each(?) j CROSS JOIN event_ids e ON e.tenant = ? AND e.id = j.value"
 
 
 def record_ids(conn: sqlite3.Connection, tenant: str, ids: dict[str, int]) -> None:
@@ -310,7 +313,7 @@ def migrate_row_log(conn: sqlite3.Connection) -> None:
     tenants: list[str] = []
     for tenant, event_id, body in conn.execute("SELECT tenant, id, body FROM events ORDER BY seq"):
         line = bytes(body)
-        ids.append((tenant, event_id, line_digest(line.strip())))
+        ids.append((tenant, event_id, line_digest(line)))
         batch.append(line)
         tenants.append(tenant)
     conn.executemany("INSERT INTO event_ids (tenant, id, digest) VALUES (?, ?, ?)", ids)

@@ -61,12 +61,25 @@ SNAPSHOT_AT_END_PER_ENTITY = 1
 
 IMPLICIT_SHOWN = 5  # ids of events that created something implicitly, named in the summary
 CREATES = frozenset({"UserCreated", "GroupCreated"})  # the events that create a user or group explicitly
-DIGEST_MASK = (1 << 64) - 1  # line digests are signed 64-bit integers; shown unsigned
 _NEW = object()  # not logged, nor earlier in the chunk
 
 
 def _tenant_of(event: InputEvent) -> str:
     return event.tenant
+
+
+def _first_copies(events: list[InputEvent], digests: list[int], ids: dict[str, list[str]]) -> dict[str, dict[str, int]]:
+    """Per tenant, its ids among the events, each with the line digest of its first event (`ids`: per tenant, the
+    ids of its events in order)."""
+    if len(ids) == 1:  # one tenant: its ids are the events' (in C, as most chunks are)
+        ((tenant, of_tenant),) = ids.items()
+        first = dict(zip(of_tenant, digests))
+        if len(first) == len(of_tenant):
+            return {tenant: first}
+    copies: dict[str, dict[str, int]] = {tenant: {} for tenant in ids}
+    for event, digest in zip(events, digests):
+        copies[event.tenant].setdefault(event.id, digest)
+    return copies
 
 
 @dataclass(slots=True)
@@ -97,10 +110,10 @@ class Parsed:
     """A chunk's well-formed events, their lines and line digests, and per tenant its ids, each with the digest of
     its first line in the chunk."""
 
-    events: list[InputEvent] = field(default_factory=list)
-    lines: list[bytes] = field(default_factory=list)
-    digests: list[int] = field(default_factory=list)
-    by_tenant: dict[str, dict[str, int]] = field(default_factory=dict)
+    events: list[InputEvent]
+    lines: list[bytes]
+    digests: list[int]
+    by_tenant: dict[str, dict[str, int]]
 
 
 def decision_rows(conn: sqlite3.Connection, tenant: str | None = None) -> Iterator[tuple[int, str, bytes]]:
@@ -250,11 +263,11 @@ class EmbeddedRuntime:
     @staticmethod
     def _parse(chunk: list[tuple[str, bytes]], decided: DecidedBatch, summary: IngestSummary) -> Parsed:
         """The events of the lines; malformed lines go to `decided.dead`."""
-        parsed = Parsed()
-        events, lines, digests, by_tenant = parsed.events, parsed.lines, parsed.digests, parsed.by_tenant
+        events: list[InputEvent] = []
+        lines: list[bytes] = []
+        by_tenant: dict[str, list[str]] = {}  # the ids, gathered while each event is fresh in the CPU's cache
         for origin, raw in chunk:
-            line = raw.strip()
-            if not line:
+            if not raw.strip():
                 continue
             try:
                 event = parse_event(raw)
@@ -264,15 +277,14 @@ class EmbeddedRuntime:
                 if len(summary.reasons) < 5:
                     summary.reasons.append(f"{origin}: {exc.reason}")
                 continue
-            digest = line_digest(line)
             events.append(event)
             lines.append(raw)
-            digests.append(digest)
-            ids = by_tenant.get(event.tenant)  # gathered while the event is fresh in the CPU's cache
+            ids = by_tenant.get(event.tenant)
             if ids is None:
-                ids = by_tenant[event.tenant] = {}
-            ids.setdefault(event.id, digest)
-        return parsed
+                ids = by_tenant[event.tenant] = []
+            ids.append(event.id)
+        digests = list(map(line_digest, lines))
+        return Parsed(events, lines, digests, _first_copies(events, digests, by_tenant))
 
     def _fresh(
         self,
@@ -352,8 +364,7 @@ class EmbeddedRuntime:
         event stays as it is and this line is in the dead-letter table."""
         origin = next(origin for origin, raw in chunk if raw is line)
         reason = (
-            f"IdConflict: id {event.id!r} is logged with another line (digest {logged & DIGEST_MASK:016x}, this "
-            f"line {digest & DIGEST_MASK:016x})"
+            f"IdConflict: id {event.id!r} is logged with another line (digest {logged:08x}, this line {digest:08x})"
         )
         decided.dead.append((hashlib.sha256(line).hexdigest(), event.tenant, origin, reason, line))
         summary.dead_lettered += 1
@@ -385,10 +396,17 @@ class EmbeddedRuntime:
         covered = self._covered
         accepted = rejected = 0
         implicit: list[str] = []
+        last: TenantState | None = None  # the state of the event before, and how many users and groups it had
+        entities = 0
         for seq, event in enumerate(events, first):
             tenant_id = event.tenant
-            state = tenants.get(tenant_id) or load(tenant_id)
-            entities = len(state.users) + len(state.groups)
+            state = tenants.get(tenant_id)
+            created = False  # whether the event creates something implicitly
+            if state is None:
+                state = load(tenant_id)
+                created = not state.seq and event.type != "TenantConfigured"  # a new tenant, not configured first
+            if state is not last:
+                last, entities = state, len(state.users) + len(state.groups)
             status, changes = decide_changes(state, event)
             covered[tenant_id] = seq
             if status == STALE:
@@ -397,7 +415,10 @@ class EmbeddedRuntime:
                 continue
             accepted += 1
             grown = len(state.users) + len(state.groups) - entities
-            if grown > (event.type in CREATES) or (state.seq == 1 and event.type != "TenantConfigured"):
+            if grown:
+                entities += grown
+                created = created or grown > (event.type in CREATES)
+            if created:
                 implicit.append(event.id)
             if not changes:
                 keep(b"")
