@@ -153,8 +153,12 @@ ROW_LOG_COLUMNS = {"seq", "tenant", "id", "body"}
 def _check_licensing(conn: sqlite3.Connection, path: Path, empty_is_new: bool) -> int:
     """The database's layout version (0 for a new one); NotALicensingDatabase for anything else, untouched."""
     try:
-        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        conn.execute("BEGIN")  # both from one snapshot: another process may be creating the schema meanwhile
+        try:
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.execute("COMMIT")
     except sqlite3.DatabaseError as exc:  # "file is not a database": a damaged or encrypted header
         raise NotALicensingDatabase(f"{path} is not a readable SQLite database ({exc})") from None
     if not tables and version == 0:
