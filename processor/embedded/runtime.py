@@ -33,6 +33,7 @@ from processor.core.state import TenantState
 from processor.embedded import eventlog
 from processor.embedded.database import SCHEMA_VERSION
 from processor.embedded.eventlog import line_digest
+from processor.embedded.loglock import LOCK_WAIT, log_lock
 from processor.embedded.newids import NewTenantIds
 from processor.embedded.writer import STREAM, BatchWriter, DecidedBatch, InlineWriter, ProcessWriter
 from processor.statecodec import decode_state, encode_state
@@ -173,6 +174,18 @@ class EmbeddedRuntime:
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             self.replay()  # derived tables of an older layout were dropped by open_database
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._log_end = eventlog.last_seq(conn)  # the log's end when the states in memory were last complete
+
+    def _catch_up(self) -> None:
+        """Under the log's lock: forget what is in memory if another process has appended since (it is read from
+        the snapshots and the log again)."""
+        end = eventlog.last_seq(self.conn)
+        if end != self._log_end:
+            self.tenants.clear()
+            self._covered.clear()
+            self._snapshotted.clear()
+            self.projections = ProjectionStore(self.conn)  # its positions moved on too
+            self._log_end = end
 
     # ---- ingest -------------------------------------------------------------------------------------------
 
@@ -182,12 +195,28 @@ class EmbeddedRuntime:
         progress: Callable[[int], None] | None = None,
         batch_size: int | None = None,
         writer: WriterMode = "auto",
+        lock_wait: float = LOCK_WAIT,
+        waiting: Callable[[], None] | None = None,
     ) -> IngestSummary:
         """Append and decide (origin, raw line) pairs; malformed lines go to the dead-letter table.
 
         One transaction per `batch_size` events (default BATCH): a crash loses at most the batch under way. Past the
         first batch (with writer "auto" and a second CPU), batches are written by a writer process while the next is
-        decided."""
+        decided. Another ingest or replay of the database is waited for, up to `lock_wait` seconds (then
+        IngestRunning); `waiting()` is called once if it has to wait."""
+        with log_lock(self.conn, lock_wait, waiting):
+            self._catch_up()
+            summary = self._ingest(lines, progress, batch_size, writer)
+            self._log_end = self._next_seq - 1
+            return summary
+
+    def _ingest(
+        self,
+        lines: Iterable[tuple[str, bytes]],
+        progress: Callable[[int], None] | None,
+        batch_size: int | None,
+        writer: WriterMode,
+    ) -> IngestSummary:
         size = batch_size or BATCH
         summary = IngestSummary()
         batch: list[tuple[str, bytes]] = []
@@ -480,11 +509,24 @@ class EmbeddedRuntime:
 
     # ---- rebuild ------------------------------------------------------------------------------------------
 
-    def replay(self, progress: Callable[[int], None] | None = None, writer: WriterMode = "auto") -> int:
+    def replay(
+        self,
+        progress: Callable[[int], None] | None = None,
+        writer: WriterMode = "auto",
+        lock_wait: float = LOCK_WAIT,
+        waiting: Callable[[], None] | None = None,
+    ) -> int:
         """Throw away every derived thing (states, decisions, read models) and rebuild it from the event log, in one
         transaction. A log of more than a batch is written by a writer process while the next batch is decided.
 
-        NoEventLog for a database with read models and no log (a Kafka projector's): it is left as it is."""
+        NoEventLog for a database with read models and no log (a Kafka projector's): it is left as it is. Waits for
+        an ingest under way as `ingest` does."""
+        with log_lock(self.conn, lock_wait, waiting):
+            count = self._replay(progress, writer)
+            self._log_end = eventlog.last_seq(self.conn)
+            return count
+
+    def _replay(self, progress: Callable[[int], None] | None, writer: WriterMode) -> int:
         eventlog.require_event_log(self.conn)
         sink = self._writer(writer, more_than_a_batch=eventlog.count(self.conn) > BATCH)
         self.tenants.clear()
