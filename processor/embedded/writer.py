@@ -39,6 +39,9 @@ from processor.embedded.database import open_database
 from processor.embedded.errors import LogAppendedElsewhere, StoreError, WriterFailed
 from projections.store import ProjectionStore
 
+# The directory holding the `processor` package this module is part of: the writer process imports the same code
+# from there (before it is on the path as installed, if it is).
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 STREAM = "embedded"  # the read models' position stream of the embedded log (positions are log seqs)
 
 
@@ -165,7 +168,7 @@ class ProcessWriter:
         # script without a __main__ guard does not survive. The log's block size goes along (a test may set it).
         self._pipe, child = multiprocessing.Pipe()
         self._shared = _shared_file()
-        package_root = str(Path(__file__).resolve().parent.parent)
+        package_root = str(PACKAGE_ROOT)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
         try:
             self._process = subprocess.Popen(

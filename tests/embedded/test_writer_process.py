@@ -185,3 +185,12 @@ def test_a_writer_failing_on_something_else_reports_it_in_one_line(tmp_path: Pat
     assert "\n" not in str(failed.value)
     assert str(failed.value).startswith("the writer process failed: sqlite3.ProgrammingError")
     assert "Traceback" in failed.value.args[1]
+
+
+def test_the_writer_process_imports_this_very_package() -> None:
+    """It is started with the directory holding `processor` first on its path (a checkout that is not installed, or
+    another than the installed one, is the code it runs)."""
+    import processor
+    from processor.embedded.writer import PACKAGE_ROOT
+
+    assert PACKAGE_ROOT == Path(processor.__file__).resolve().parent.parent
