@@ -56,7 +56,7 @@ SNAPSHOT_PER_ENTITY = 10
 # When an ingest ends, the next run will rebuild the tenant from its snapshot plus the events after it; replaying an
 # event costs more than encoding one user or group does, so a snapshot is renewed once the events behind it are as
 # many as the tenant's users and groups. (The 100,000-user tenant of bench/ingest.py after its 1,000,000 events:
-# its snapshot encodes in ~0.9 s and decodes in ~0.7 s, where re-deciding the events takes ~13 s.)
+# its snapshot encodes in ~1.1 s and loads in ~0.7 s, where re-deciding the events takes ~13 s.)
 SNAPSHOT_AT_END_PER_ENTITY = 1
 
 
