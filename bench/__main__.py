@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["ingest", "replay", "group_pass", "scale", "memory", "many_groups", "kafka", "api"]
+BENCHMARKS = ["ingest", "replay", "group_pass", "scale", "memory", "many_groups", "many_tenants", "kafka", "api"]
 
 
 def main() -> None:

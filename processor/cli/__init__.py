@@ -1,6 +1,6 @@
 """The `licensing` command line: the group (`app`) and its commands, one module per group of them."""
 
-from processor.cli import demo, kafka, serve, store
+from processor.cli import demo, kafka, serve, store, verify
 from processor.cli.app import main
 
-__all__ = ["demo", "kafka", "main", "serve", "store"]
+__all__ = ["demo", "kafka", "main", "serve", "store", "verify"]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from processor.cli.app import fail
-from processor.embedded.database import open_database
+from processor.embedded.database import close_database, open_database
 
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
@@ -24,13 +24,16 @@ SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite dat
 @contextmanager
 def opened_store(path: str, *, create: bool, write: bool) -> Iterator[sqlite3.Connection]:
     """The licensing database at `path` (created if missing and `create`), once `check_database` finds it usable;
-    closed at the end, which folds the write-ahead log into the file and removes its -wal and -shm."""
+    opened read-only unless `write`; closed at the end, a written one folding its write-ahead log into the file."""
     check_database(path, create=create, write=write)
-    conn = open_database(path, create=create)
+    conn = open_database(path, create=create, read_only=not write)
     try:
         yield conn
     finally:
-        conn.close()
+        if write:
+            close_database(conn)
+        else:
+            conn.close()
 
 
 def check_database(path: str, *, create: bool, write: bool) -> None:

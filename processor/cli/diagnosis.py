@@ -13,8 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from processor.embedded.database import BUSY_TIMEOUT
-from processor.embedded.errors import StoreError
-from processor.embedded.writer import WriterFailed
+from processor.embedded.errors import StoreError, WriterFailed
 
 # SQLite's primary result codes and its own words for them (sqlite3_errstr), which is all a writer process's report
 # (a traceback's text) holds of them; "stayed locked" is the embedded store's own message for a lock that held.
@@ -34,14 +33,14 @@ CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
 def explain(error: BaseException, database: str | None) -> str | None:
     """One line saying what is wrong, for an error whose cause is known; None for any other."""
     for cause in first_causes(error):
+        if isinstance(cause, WriterFailed):  # a StoreError whose real cause is in the writer's report
+            code = _code_in_report(str(cause.args[-1]))
+            if code is not None:
+                return _sqlite_message(code, database)
         if isinstance(cause, StoreError):
             return str(cause)
         if isinstance(cause, sqlite3.Error):
             code = _sqlite_code(cause)
-            if code is not None:
-                return _sqlite_message(code, database)
-        if isinstance(cause, WriterFailed):
-            code = _code_in_report(str(cause))
             if code is not None:
                 return _sqlite_message(code, database)
         if isinstance(cause, OSError):

@@ -23,7 +23,7 @@ from processor.demo.generator import generate_demo_events, write_jsonl
 from processor.demo.hints import Hints
 from processor.demo.labels import ISSUE_LABELS
 from processor.demo.names import Names
-from processor.embedded.database import open_database
+from processor.embedded.database import close_database, open_database
 from processor.embedded.runtime import EmbeddedRuntime
 from processor.terminal import progress_bar
 
@@ -62,7 +62,7 @@ def run_demo(db: Path, users: int, seed: int, events_file: Path | None, every_ro
         if events_file is not None:
             out.print(Text(f"  the events: {events_file}"), soft_wrap=True)
     finally:
-        conn.close()
+        close_database(conn)
 
 
 def _lines(events: list[dict[str, Any]]) -> Iterator[tuple[str, bytes]]:

@@ -8,14 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from processor.embedded import eventlog
-from projections.store import write_transaction
+from processor.embedded.errors import DatabaseLocked, NewerDatabase, NoDatabase, NotALicensingDatabase, OlderDatabase
+from projections.store import POSITIONS, write_transaction
 
 # 16 KiB pages for a new database instead of SQLite's 4 KiB: a batch's commit writes a quarter as many WAL frames
 # and its key-ordered upserts fill them (the writes of a 1,000,000-event ingest, replayed alone: 4.4-4.6 s against
 # 6.1-6.2 s; 8 KiB 4.8-5.0 s, 32 and 64 KiB no better than 16).
 PAGE_SIZE = 16384
 WAL_CHECKPOINT_BYTES = 400 * 1024 * 1024
-SCHEMA_VERSION = 3  # 2: one decisions row per input event; 3: the logs in compressed blocks (eventlog)
+# 2: one decisions row per input event; 3: the logs in compressed blocks (eventlog); 4: digests of blocks and of
+# event lines, block_tenants
+SCHEMA_VERSION = 4
 SCHEMA = (
     eventlog.SCHEMA
     + """
@@ -57,7 +60,7 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             if "locked" not in str(exc):
                 raise
         if time.monotonic() > deadline:
-            raise sqlite3.OperationalError(f"the database stayed locked for {BUSY_TIMEOUT:g} s: no switch to WAL")
+            raise DatabaseLocked(f"the database stayed locked by another process for {BUSY_TIMEOUT:g} s")
         time.sleep(pause)
         pause = min(pause * 2, 0.2)
 
@@ -72,10 +75,110 @@ def _statements(script: str) -> Iterator[str]:
             statement = ""
 
 
-def open_database(path: str | Path, create: bool = True) -> sqlite3.Connection:
-    if not create and not Path(path).exists():
-        raise FileNotFoundError(f"no licensing database at {path}")
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+OLDEST_READABLE = 3  # the oldest layout read-only commands read (1 and 2 need a writing command to move them)
+
+
+def open_database(path: str | Path, *, create: bool = True, read_only: bool = False) -> sqlite3.Connection:
+    """A connection to the licensing database at `path`, its schema created or brought up to date.
+
+    `create`: a missing (or empty) file becomes a new licensing database; otherwise NoDatabase. `read_only`: for
+    commands that only read (export, as-of, verify): opened with SQLite's read-only mode, so nothing (no WAL
+    switch, no schema, no version) is written to the file. A file that is not a licensing database is refused
+    with NotALicensingDatabase before anything is written to it."""
+    path = Path(path)
+    if not path.exists() and (read_only or not create):
+        raise NoDatabase(f"no licensing database at {path}")
+    if path.is_dir():
+        raise NotALicensingDatabase(f"{path} is a directory, not a licensing database")
+    _check_header(path)
+    if read_only:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT)
+        try:
+            if _check_licensing(conn, path, empty_is_new=False) < OLDEST_READABLE:
+                raise OlderDatabase(
+                    f"{path} has the layout of an older version: a writing command (licensing ingest or "
+                    "licensing replay) brings it up to date"
+                )
+        except BaseException:
+            conn.close()
+            raise
+        conn.execute("PRAGMA query_only = ON")  # (close_database knows it by this)
+        conn.execute("PRAGMA cache_size = -262144")
+        conn.execute("PRAGMA mmap_size = 1073741824")
+        return conn
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT)
+    try:
+        _check_licensing(conn, path, empty_is_new=create)
+        _configure(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def close_database(conn: sqlite3.Connection) -> None:
+    """Close the connection, first copying the write-ahead log into the database file and emptying it.
+
+    Without this the last commits of a command can stay in `<db>-wal` (up to WAL_CHECKPOINT_BYTES), and a copy of
+    the database file alone lacks them, even the schema. If another process still uses the database, the
+    checkpoint gets as far as it can and that process's own close finishes it."""
+    try:
+        if not conn.in_transaction and not conn.execute("PRAGMA query_only").fetchone()[0]:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that is not SQLite (an empty file is a new database)."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise NotALicensingDatabase(f"cannot read {path}: {exc.strerror or exc}") from None
+    if header and header != SQLITE_HEADER:
+        raise NotALicensingDatabase(f"{path} is not a SQLite database, so not a licensing database")
+
+
+# Tables by which a licensing database is known: the log (blocks, or rows before layout 3) or read models alone
+# (a Kafka projector's database).
+KNOWN_TABLES = ("log_blocks", POSITIONS)
+ROW_LOG_COLUMNS = {"seq", "tenant", "id", "body"}
+
+
+def _check_licensing(conn: sqlite3.Connection, path: Path, empty_is_new: bool) -> int:
+    """The database's layout version (0 for a new one); NotALicensingDatabase for anything else, untouched."""
+    try:
+        conn.execute("BEGIN")  # both from one snapshot: another process may be creating the schema meanwhile
+        try:
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.execute("COMMIT")
+    except sqlite3.DatabaseError as exc:  # "file is not a database": a damaged or encrypted header
+        raise NotALicensingDatabase(f"{path} is not a readable SQLite database ({exc})") from None
+    if not tables and version == 0:
+        if empty_is_new:
+            return 0
+        raise NotALicensingDatabase(f"{path} is an empty SQLite database, not a licensing database")
+    row_log = "events" in tables and ROW_LOG_COLUMNS <= {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    if not row_log and not any(table in tables for table in KNOWN_TABLES):
+        shown = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+        raise NotALicensingDatabase(f"{path} is a SQLite database of something else (tables: {shown or 'none'})")
+    if version > SCHEMA_VERSION:
+        raise NewerDatabase(
+            f"{path} was written by a newer version of licensing (layout {version}; this one reads up to "
+            f"{SCHEMA_VERSION})"
+        )
+    return version
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    """Pragmas of a writing connection, and the schema created or migrated."""
     conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a new database's; an existing one keeps its own
     _use_wal(conn)
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -94,10 +197,12 @@ def open_database(path: str | Path, create: bool = True) -> sqlite3.Connection:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for statement in _statements(SCHEMA):  # executescript would commit the transaction first
             conn.execute(statement)
-        if version < SCHEMA_VERSION and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
+        if version < 3 and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
             # A log of one row per event: move it into blocks; EmbeddedRuntime rebuilds what derives from it.
             eventlog.migrate_row_log(conn)
             conn.execute("PRAGMA user_version = 1")
+        elif version == 3:
+            eventlog.migrate_to_layout_4(conn)  # nothing derived changes: no replay
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif version == 0:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a new database
-    return conn

@@ -10,6 +10,7 @@ an id instead of 0.46 for the lookup).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 SLOTS = 1 << 24  # one byte per slot: 16 MiB; with 1,000,000 ids marked, 6 % of new ids are looked up anyway
 
@@ -29,7 +30,7 @@ class NewTenantIds:
             salt = self._salts[tenant] = None if logged else hash(tenant)
             return salt
 
-    def maybe_logged(self, salt: int, ids: list[str]) -> list[str]:
+    def maybe_logged(self, salt: int, ids: Iterable[str]) -> list[str]:
         """Those of the tenant's ids this ingest may have logged: all it has, and a few others. Marks them all, as
         each is about to be logged or is a duplicate."""
         marked, mask = self._marked, SLOTS - 1

@@ -32,6 +32,8 @@ from processor.core.outputs import decode_outputs, encode_output, encode_outputs
 from processor.core.state import TenantState
 from processor.embedded import eventlog
 from processor.embedded.database import SCHEMA_VERSION
+from processor.embedded.eventlog import line_digest
+from processor.embedded.loglock import LOCK_WAIT, log_lock
 from processor.embedded.newids import NewTenantIds
 from processor.embedded.writer import STREAM, BatchWriter, DecidedBatch, InlineWriter, ProcessWriter
 from processor.statecodec import decode_state, encode_state
@@ -54,23 +56,65 @@ SNAPSHOT_PER_ENTITY = 10
 # When an ingest ends, the next run will rebuild the tenant from its snapshot plus the events after it; replaying an
 # event costs more than encoding one user or group does, so a snapshot is renewed once the events behind it are as
 # many as the tenant's users and groups. (The 100,000-user tenant of bench/ingest.py after its 1,000,000 events:
-# its snapshot encodes in ~0.9 s and decodes in ~0.7 s, where re-deciding the events takes ~13 s.)
+# its snapshot encodes in ~1.1 s and loads in ~0.7 s, where re-deciding the events takes ~13 s.)
 SNAPSHOT_AT_END_PER_ENTITY = 1
+
+
+IMPLICIT_SHOWN = 5  # ids of events that created something implicitly, named in the summary
+CREATES = frozenset({"UserCreated", "GroupCreated"})  # the events that create a user or group explicitly
+_NEW = object()  # not logged, nor earlier in the chunk
+
+
+def _tenant_of(event: InputEvent) -> str:
+    return event.tenant
+
+
+def _first_copies(events: list[InputEvent], digests: list[int], ids: dict[str, list[str]]) -> dict[str, dict[str, int]]:
+    """Per tenant, its ids among the events, each with the line digest of its first event (`ids`: per tenant, the
+    ids of its events in order)."""
+    if len(ids) == 1:  # one tenant: its ids are the events' (in C, as most chunks are)
+        ((tenant, of_tenant),) = ids.items()
+        first = dict(zip(of_tenant, digests))
+        if len(first) == len(of_tenant):
+            return {tenant: first}
+    copies: dict[str, dict[str, int]] = {tenant: {} for tenant in ids}
+    for event, digest in zip(events, digests):
+        copies[event.tenant].setdefault(event.id, digest)
+    return copies
 
 
 @dataclass(slots=True)
 class IngestSummary:
     accepted: int = 0
-    duplicates: int = 0
+    duplicates: int = 0  # the same id with the same line (or one logged before lines had digests)
     stale: int = 0
-    dead_lettered: int = 0
+    dead_lettered: int = 0  # malformed lines and id conflicts
+    rejected: int = 0  # accepted commands the core refused (a CommandRejected output)
+    id_conflicts: int = 0  # ids logged already with another line: dead-lettered as IdConflict
+    implicit: int = 0  # events that created a tenant, user or group implicitly (named before being created)
+    implicit_ids: list[str] = field(default_factory=list)  # the first IMPLICIT_SHOWN of them
     reasons: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return (
+        text = (
             f"accepted {self.accepted}, duplicates {self.duplicates}, stale {self.stale}, "
-            f"dead-lettered {self.dead_lettered}"
+            f"dead-lettered {self.dead_lettered}, rejected {self.rejected}, id conflicts {self.id_conflicts}"
         )
+        if self.implicit:
+            named = ", ".join(self.implicit_ids) + (", …" if self.implicit > len(self.implicit_ids) else "")
+            text += f"; {self.implicit} created a tenant, user or group implicitly ({named})"
+        return text
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A chunk's well-formed events, their lines and line digests, and per tenant its ids, each with the digest of
+    its first line in the chunk."""
+
+    events: list[InputEvent]
+    lines: list[bytes]
+    digests: list[int]
+    by_tenant: dict[str, dict[str, int]]
 
 
 def decision_rows(conn: sqlite3.Connection, tenant: str | None = None) -> Iterator[tuple[int, str, bytes]]:
@@ -130,6 +174,18 @@ class EmbeddedRuntime:
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             self.replay()  # derived tables of an older layout were dropped by open_database
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._log_end = eventlog.last_seq(conn)  # the log's end when the states in memory were last complete
+
+    def _catch_up(self) -> None:
+        """Under the log's lock: forget what is in memory if another process has appended since (it is read from
+        the snapshots and the log again)."""
+        end = eventlog.last_seq(self.conn)
+        if end != self._log_end:
+            self.tenants.clear()
+            self._covered.clear()
+            self._snapshotted.clear()
+            self.projections = ProjectionStore(self.conn)  # its positions moved on too
+            self._log_end = end
 
     # ---- ingest -------------------------------------------------------------------------------------------
 
@@ -139,12 +195,28 @@ class EmbeddedRuntime:
         progress: Callable[[int], None] | None = None,
         batch_size: int | None = None,
         writer: WriterMode = "auto",
+        lock_wait: float = LOCK_WAIT,
+        waiting: Callable[[], None] | None = None,
     ) -> IngestSummary:
         """Append and decide (origin, raw line) pairs; malformed lines go to the dead-letter table.
 
         One transaction per `batch_size` events (default BATCH): a crash loses at most the batch under way. Past the
         first batch (with writer "auto" and a second CPU), batches are written by a writer process while the next is
-        decided."""
+        decided. Another ingest or replay of the database is waited for, up to `lock_wait` seconds (then
+        IngestRunning); `waiting()` is called once if it has to wait."""
+        with log_lock(self.conn, lock_wait, waiting):
+            self._catch_up()
+            summary = self._ingest(lines, progress, batch_size, writer)
+            self._log_end = self._next_seq - 1
+            return summary
+
+    def _ingest(
+        self,
+        lines: Iterable[tuple[str, bytes]],
+        progress: Callable[[int], None] | None,
+        batch_size: int | None,
+        writer: WriterMode,
+    ) -> IngestSummary:
         size = batch_size or BATCH
         summary = IngestSummary()
         batch: list[tuple[str, bytes]] = []
@@ -198,32 +270,32 @@ class EmbeddedRuntime:
 
         CHUNK lines at a time: their events are decided and freed while still in the CPU's caches."""
         decided = DecidedBatch()
-        batch_ids: dict[str, set[str]] = {}  # tenant -> the ids of every event of this batch so far
         raws: list[bytes] = []
+        tenants: list[str] = []
         outputs: list[bytes] = []
         first = self._next_seq
         for start in range(0, len(batch), CHUNK):
-            events, lines, ids = self._parse(batch[start : start + CHUNK], decided, summary)
-            events, lines = self._fresh(events, lines, ids, sink, batch_ids, decided.ids, summary, new_ids)
+            chunk = batch[start : start + CHUNK]
+            events, lines = self._fresh(chunk, self._parse(chunk, decided, summary), sink, decided, summary, new_ids)
             # A tenant not in memory yet is loaded from the log (every event of it there is committed).
             outputs += self._decide_all(events, first + len(raws), self.tenant, decided, sink.projects, summary)
             raws += lines
+            tenants += map(_tenant_of, events)
         decided.blocks = eventlog.framed_blocks(first, raws, outputs)
+        decided.tenants = eventlog.block_tenants(first, tenants)
         self._next_seq = first + len(raws)
         decided.snapshots = self._snapshots(False, SNAPSHOT_PER_ENTITY)  # only those due
         if decided.blocks or decided.dead or decided.snapshots:
-            sink.write(decided, batch_ids)
+            sink.write(decided)
         settle_young_objects()
 
     @staticmethod
-    def _parse(
-        batch: list[tuple[str, bytes]], decided: DecidedBatch, summary: IngestSummary
-    ) -> tuple[list[InputEvent], list[bytes], dict[str, list[str]]]:
-        """The events of the lines, their lines, and their ids per tenant; malformed lines go to `decided.dead`."""
+    def _parse(chunk: list[tuple[str, bytes]], decided: DecidedBatch, summary: IngestSummary) -> Parsed:
+        """The events of the lines; malformed lines go to `decided.dead`."""
         events: list[InputEvent] = []
         lines: list[bytes] = []
         by_tenant: dict[str, list[str]] = {}  # the ids, gathered while each event is fresh in the CPU's cache
-        for origin, raw in batch:
+        for origin, raw in chunk:
             if not raw.strip():
                 continue
             try:
@@ -240,62 +312,94 @@ class EmbeddedRuntime:
             if ids is None:
                 ids = by_tenant[event.tenant] = []
             ids.append(event.id)
-        return events, lines, by_tenant
+        digests = list(map(line_digest, lines))
+        return Parsed(events, lines, digests, _first_copies(events, digests, by_tenant))
 
     def _fresh(
         self,
-        events: list[InputEvent],
-        lines: list[bytes],
-        by_tenant: dict[str, list[str]],
+        chunk: list[tuple[str, bytes]],
+        parsed: Parsed,
         sink: BatchWriter,
-        batch_ids: dict[str, set[str]],
-        fresh_ids: dict[str, list[str]],
+        decided: DecidedBatch,
         summary: IngestSummary,
         new_ids: NewTenantIds,
     ) -> tuple[list[InputEvent], list[bytes]]:
         """The events (and their lines) not in the log yet; the first copy wins. The log is what is committed, what
-        the writer may not have committed yet, and the earlier chunks of this batch (`batch_ids`, which this adds
-        the chunk's ids to); for a tenant new to the log, only the ids `new_ids` may have seen are looked up. The ids
-        of the fresh events are added to `fresh_ids`."""
-        known: dict[str, set[str]] = {}
-        for tenant, ids in by_tenant.items():
-            unique = set(ids)
+        the writer may not have committed yet, and the earlier chunks of this batch (`decided.ids`, which this adds
+        the fresh ids to); for a tenant new to the log, only the ids `new_ids` may have seen are looked up.
+
+        An id logged already is a duplicate if its line is the one logged (or was logged before lines had digests),
+        and an id conflict otherwise: the event is dead-lettered with both digests, the logged one stays."""
+        fresh = decided.ids
+        known: dict[str, dict[str, int | None]] = {}  # tenant -> its logged ids among the chunk's -> their digests
+        for tenant, ids in parsed.by_tenant.items():
             # In this order: a batch committed after the first look is in the database by the second.
-            logged = sink.pending(tenant, unique)
+            logged: dict[str, int | None] = dict(sink.pending(tenant, ids))
             salt = new_ids.salt(tenant)
-            lookup = ids if salt is None else new_ids.maybe_logged(salt, ids)
+            lookup = list(ids) if salt is None else new_ids.maybe_logged(salt, ids)
             if lookup:
-                logged |= eventlog.known_ids(self.conn, tenant, lookup)
-            earlier = batch_ids.get(tenant)
-            if earlier is None:
-                batch_ids[tenant] = unique
-            else:
-                logged |= unique & earlier
-                earlier |= unique
-            if logged or len(unique) < len(ids):
+                logged.update(eventlog.known_ids(self.conn, tenant, lookup))
+            earlier = fresh.get(tenant)
+            if earlier:
+                for event_id in ids.keys() & earlier.keys():
+                    logged[event_id] = earlier[event_id]
+            if logged:
                 known[tenant] = logged
+            elif earlier is None:
+                fresh[tenant] = ids
             else:
-                fresh_ids.setdefault(tenant, []).extend(ids)
-        if not known:
+                earlier.update(ids)
+        events, lines = parsed.events, parsed.lines
+        repeated = len(events) > sum(map(len, parsed.by_tenant.values()))  # an id twice within the chunk
+        if not known and not repeated:
             return events, lines
         kept: list[InputEvent] = []
         kept_lines: list[bytes] = []
-        seen: set[tuple[str, str]] = set()
-        for event, line in zip(events, lines):
-            duplicates = known.get(event.tenant)
-            if duplicates is None:
+        first_copies: dict[tuple[str, str], int] = {}  # (tenant, id) -> digest, of the chunk's events kept
+        for event, line, digest in zip(events, lines, parsed.digests):
+            tenant = event.tenant
+            logged_of = known.get(tenant)
+            if logged_of is None and not repeated:
                 kept.append(event)
                 kept_lines.append(line)
                 continue
-            key = (event.tenant, event.id)
-            if key in seen or event.id in duplicates:
-                continue
-            seen.add(key)
-            kept.append(event)
-            kept_lines.append(line)
-            fresh_ids.setdefault(event.tenant, []).append(event.id)
-        summary.duplicates += len(events) - len(kept)
+            key = (tenant, event.id)
+            original = first_copies.get(key, _NEW)
+            if original is _NEW and logged_of:
+                original = logged_of.get(event.id, _NEW)
+            if original is _NEW:
+                first_copies[key] = digest
+                kept.append(event)
+                kept_lines.append(line)
+                if logged_of is not None:  # (a tenant without logged ids has all its ids in `fresh` already)
+                    fresh.setdefault(tenant, {})[event.id] = digest
+            elif original is None or original == digest:
+                summary.duplicates += 1
+            else:
+                self._id_conflict(event, line, original, digest, chunk, decided, summary)  # type: ignore[arg-type]
         return kept, kept_lines
+
+    @staticmethod
+    def _id_conflict(
+        event: InputEvent,
+        line: bytes,
+        logged: int,
+        digest: int,
+        chunk: list[tuple[str, bytes]],
+        decided: DecidedBatch,
+        summary: IngestSummary,
+    ) -> None:
+        """Dead-letter an event whose id is logged with another line (IdConflict): nothing is lost, the logged
+        event stays as it is and this line is in the dead-letter table."""
+        origin = next(origin for origin, raw in chunk if raw is line)
+        reason = (
+            f"IdConflict: id {event.id!r} is logged with another line (digest {logged:08x}, this line {digest:08x})"
+        )
+        decided.dead.append((hashlib.sha256(line).hexdigest(), event.tenant, origin, reason, line))
+        summary.dead_lettered += 1
+        summary.id_conflicts += 1
+        if len(summary.reasons) < 5:
+            summary.reasons.append(f"{origin}: {reason}")
 
     def _decide_all(
         self,
@@ -308,7 +412,10 @@ class EmbeddedRuntime:
     ) -> list[bytes]:
         """Decide logged events, seqs from `first` on: their outputs as the decisions log stores them (b"" for
         none). Their read-model changes are staged here, or listed in `decided.projected` for the writer;
-        `load(tenant)` gives a tenant not in memory. One loop for a whole batch: this is the ingest's hot path."""
+        `load(tenant)` gives a tenant not in memory. One loop for a whole batch: this is the ingest's hot path.
+
+        With `summary`: counts what was accepted, stale and rejected, and which events created a tenant, user or
+        group implicitly (it has more of them after the event than the event itself creates)."""
         outputs: list[bytes] = []
         keep = outputs.append
         stale = decided.stale
@@ -316,10 +423,19 @@ class EmbeddedRuntime:
         projected = decided.projected.append
         tenants = self.tenants
         covered = self._covered
-        accepted = 0
+        accepted = rejected = 0
+        implicit: list[str] = []
+        last: TenantState | None = None  # the state of the event before, and how many users and groups it had
+        entities = 0
         for seq, event in enumerate(events, first):
             tenant_id = event.tenant
-            state = tenants.get(tenant_id) or load(tenant_id)
+            state = tenants.get(tenant_id)
+            created = False  # whether the event creates something implicitly
+            if state is None:
+                state = load(tenant_id)
+                created = not state.seq and event.type != "TenantConfigured"  # a new tenant, not configured first
+            if state is not last:
+                last, entities = state, len(state.users) + len(state.groups)
             status, changes = decide_changes(state, event)
             covered[tenant_id] = seq
             if status == STALE:
@@ -327,9 +443,17 @@ class EmbeddedRuntime:
                 keep(b"")
                 continue
             accepted += 1
+            grown = len(state.users) + len(state.groups) - entities
+            if grown:
+                entities += grown
+                created = created or grown > (event.type in CREATES)
+            if created:
+                implicit.append(event.id)
             if not changes:
                 keep(b"")
                 continue
+            if changes[-1][0] == "CommandRejected":  # (a refused command stops there: it is the last output)
+                rejected += 1
             keep(encode_outputs(changes))
             if project is None:
                 projected((seq, event.id, event.time, tenant_id))
@@ -338,6 +462,9 @@ class EmbeddedRuntime:
         if summary is not None:
             summary.accepted += accepted
             summary.stale += len(outputs) - accepted
+            summary.rejected += rejected
+            summary.implicit += len(implicit)
+            summary.implicit_ids += implicit[: IMPLICIT_SHOWN - len(summary.implicit_ids)]
         return outputs
 
     # ---- tenant states ------------------------------------------------------------------------------------
@@ -354,7 +481,7 @@ class EmbeddedRuntime:
         else:  # none yet, or of another version (state classes, catalogue): the log has everything
             state, covered = new_tenant(tenant_id, self.catalog), 0
         self._snapshotted[tenant_id] = covered
-        for seq, raw in eventlog.lines(self.conn, after=covered):
+        for seq, raw in eventlog.lines(self.conn, after=covered, tenant=tenant_id):  # the tenant's blocks only
             event = parse_event(raw)
             if event.tenant == tenant_id:
                 decide_changes(state, event)
@@ -382,9 +509,25 @@ class EmbeddedRuntime:
 
     # ---- rebuild ------------------------------------------------------------------------------------------
 
-    def replay(self, progress: Callable[[int], None] | None = None, writer: WriterMode = "auto") -> int:
+    def replay(
+        self,
+        progress: Callable[[int], None] | None = None,
+        writer: WriterMode = "auto",
+        lock_wait: float = LOCK_WAIT,
+        waiting: Callable[[], None] | None = None,
+    ) -> int:
         """Throw away every derived thing (states, decisions, read models) and rebuild it from the event log, in one
-        transaction. A log of more than a batch is written by a writer process while the next batch is decided."""
+        transaction. A log of more than a batch is written by a writer process while the next batch is decided.
+
+        NoEventLog for a database with read models and no log (a Kafka projector's): it is left as it is. Waits for
+        an ingest under way as `ingest` does."""
+        with log_lock(self.conn, lock_wait, waiting):
+            count = self._replay(progress, writer)
+            self._log_end = eventlog.last_seq(self.conn)
+            return count
+
+    def _replay(self, progress: Callable[[int], None] | None, writer: WriterMode) -> int:
+        eventlog.require_event_log(self.conn)
         sink = self._writer(writer, more_than_a_batch=eventlog.count(self.conn) > BATCH)
         self.tenants.clear()
         self._covered.clear()

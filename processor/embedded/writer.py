@@ -25,6 +25,7 @@ import sys
 import tempfile
 import traceback
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -35,23 +36,21 @@ import orjson
 
 from processor.embedded import eventlog
 from processor.embedded.database import open_database
+from processor.embedded.errors import LogAppendedElsewhere, StoreError, WriterFailed
 from projections.store import ProjectionStore
 
+# The directory holding the `processor` package this module is part of: the writer process imports the same code
+# from there (before it is on the path as installed, if it is).
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 STREAM = "embedded"  # the read models' position stream of the embedded log (positions are log seqs)
-
-
-class LogAppendedElsewhere(RuntimeError):
-    """Another process appended to the log during this ingest: this batch's sequence numbers are taken."""
-
-
-class WriterFailed(RuntimeError):
-    """The writer process failed or died; nothing after its last committed batch was written."""
 
 
 @dataclass(slots=True)
 class DecidedBatch:
     blocks: list[eventlog.Block] = field(default_factory=list)  # the events' lines (if new) and outputs, framed
-    ids: dict[str, list[str]] = field(default_factory=dict)  # tenant -> ids of the events logged by this batch
+    # tenant -> id -> line digest of the events logged by this batch
+    ids: dict[str, dict[str, int]] = field(default_factory=dict)
+    tenants: list[tuple[str, int]] = field(default_factory=list)  # block_tenants rows of the new blocks
     stale: list[int] = field(default_factory=list)  # seqs of logged events the core found stale
     dead: list[tuple[str, str | None, str, str, bytes]] = field(default_factory=list)  # dead_letters rows
     # (seq, event id, time, tenant) of the events whose outputs (in `blocks`) the writer applies to the read models,
@@ -81,7 +80,7 @@ def write_batch(conn: sqlite3.Connection, store: ProjectionStore, batch: Decided
             raise LogAppendedElsewhere(f"the log ends at {eventlog.last_seq(conn)}, this batch starts at {new[0][0]}")
         for tenant, ids in batch.ids.items():
             eventlog.record_ids(conn, tenant, ids)
-        eventlog.write_blocks(conn, batch.blocks)
+        eventlog.write_blocks(conn, batch.blocks, batch.tenants)
         if batch.stale:
             conn.executemany("INSERT INTO stale_events (seq) VALUES (?)", [(seq,) for seq in batch.stale])
         _project(store, batch)
@@ -115,12 +114,12 @@ def _project(store: ProjectionStore, batch: DecidedBatch) -> None:
 class BatchWriter(Protocol):
     projects: bool  # True: the writer applies outputs to the read models (batches carry `projected`)
 
-    def write(self, batch: DecidedBatch, ids: dict[str, set[str]] | None = None) -> None:
-        """Write the batch; `ids`, if given, holds (at least) its ids per tenant, as sets."""
+    def write(self, batch: DecidedBatch) -> None:
+        """Write the batch."""
         ...
 
-    def pending(self, tenant: str, ids: set[str]) -> set[str]:
-        """Those of the tenant's `ids` written by batches that may not be committed yet."""
+    def pending(self, tenant: str, ids: Iterable[str]) -> dict[str, int]:
+        """Those of the tenant's `ids` written by batches that may not be committed yet, with their line digests."""
         ...
 
     def close(self) -> None:
@@ -140,11 +139,11 @@ class InlineWriter:
     def __init__(self, conn: sqlite3.Connection, store: ProjectionStore) -> None:
         self.conn, self.store = conn, store
 
-    def write(self, batch: DecidedBatch, ids: dict[str, set[str]] | None = None) -> None:
+    def write(self, batch: DecidedBatch) -> None:
         write_batch(self.conn, self.store, batch)
 
-    def pending(self, tenant: str, ids: set[str]) -> set[str]:
-        return set()
+    def pending(self, tenant: str, ids: Iterable[str]) -> dict[str, int]:
+        return {}
 
     def close(self) -> None:
         return None
@@ -169,7 +168,7 @@ class ProcessWriter:
         # script without a __main__ guard does not survive. The log's block size goes along (a test may set it).
         self._pipe, child = multiprocessing.Pipe()
         self._shared = _shared_file()
-        package_root = str(Path(__file__).resolve().parent.parent)
+        package_root = str(PACKAGE_ROOT)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
         try:
             self._process = subprocess.Popen(
@@ -184,22 +183,23 @@ class ProcessWriter:
             raise
         finally:
             child.close()
-        self._unconfirmed: deque[dict[str, set[str]]] = deque()
+        self._unconfirmed: deque[dict[str, dict[str, int]]] = deque()  # the ids of batches not yet committed
 
-    def write(self, batch: DecidedBatch, ids: dict[str, set[str]] | None = None) -> None:
+    def write(self, batch: DecidedBatch) -> None:
         while self._unconfirmed:  # the writer has read the batch before: the shared file is free
             self._confirm()
         self._pipe.send_bytes(_send(self._shared, batch))
-        self._unconfirmed.append(ids if ids is not None else {tenant: set(of) for tenant, of in batch.ids.items()})
+        self._unconfirmed.append(batch.ids)
 
-    def pending(self, tenant: str, ids: set[str]) -> set[str]:
+    def pending(self, tenant: str, ids: Iterable[str]) -> dict[str, int]:
         while self._unconfirmed and self._pipe.poll():
             self._confirm()
-        found: set[str] = set()
+        found: dict[str, int] = {}
         for written in self._unconfirmed:
             of_tenant = written.get(tenant)
             if of_tenant:
-                found |= ids & of_tenant
+                for event_id in of_tenant.keys() & ids:
+                    found[event_id] = of_tenant[event_id]
         return found
 
     def close(self) -> None:
@@ -217,8 +217,10 @@ class ProcessWriter:
             answer = self._pipe.recv()
         except EOFError:
             raise WriterFailed(f"the writer process died (exit code {self._process.wait()})") from None
+        if isinstance(answer, StoreError):  # what the user is told, as if this process had written
+            raise answer
         if answer is not None:
-            raise WriterFailed(f"the writer process failed:\n{answer}")
+            raise WriterFailed(f"the writer process failed: {answer.splitlines()[-1]}", answer)
         self._unconfirmed.popleft()
 
     def _stop(self) -> None:
@@ -258,6 +260,7 @@ def _send(shared: int, batch: DecidedBatch) -> bytes:
             for seq, n, lines, out in batch.blocks
         ],
         {tenant: PickleBuffer(orjson.dumps(ids)) for tenant, ids in batch.ids.items()},
+        PickleBuffer(orjson.dumps(batch.tenants)),
         PickleBuffer(orjson.dumps(batch.projected)),
         [(tenant, seq, PickleBuffer(state)) for tenant, seq, state in batch.snapshots],
         batch.stale,
@@ -294,10 +297,11 @@ def _receive(shared: int, message: bytes) -> DecidedBatch:
             chunks.append(chunk)
             offset += len(chunk)
         buffers.append(chunks[0] if len(chunks) == 1 else b"".join(chunks))  # (none: an empty buffer)
-    blocks, ids, projected, snapshots, stale, dead, reset, commit = pickle.loads(header, buffers=buffers)
+    blocks, ids, tenants, projected, snapshots, stale, dead, reset, commit = pickle.loads(header, buffers=buffers)
     return DecidedBatch(
         blocks=blocks,
         ids={tenant: orjson.loads(of) for tenant, of in ids.items()},
+        tenants=orjson.loads(tenants),  # lists of [tenant, first seq]: written as the tuples are
         projected=orjson.loads(projected),  # lists of [seq, id, time, tenant]: unpacked as the tuples are
         snapshots=snapshots,
         stale=stale,
@@ -326,6 +330,9 @@ def _serve(path: str, pipe: Connection, block: int, shared: int) -> None:
             break  # the deciding process is done (or gone): an uncommitted transaction is rolled back on close
         try:
             write_batch(conn, store, _receive(shared, message))
+        except StoreError as exc:
+            pipe.send(exc)
+            break
         except BaseException:
             pipe.send(traceback.format_exc())
             break
