@@ -24,8 +24,24 @@ RecordMap = dict[Any, list[Any]]
 BatchHandler = Callable[[RecordMap], Awaitable[None]]
 
 
+# How long the broker may hold a fetch for partitions without new records. Faust asks for 1,500 ms, and the client
+# sends a broker one fetch at a time: while a fetch for the idle partitions is held, the busy one waits for its
+# next records. With 1,500 ms, 200,000 events took the worker 21.5 s (gaps of ~1.3 s after every fetch).
+FETCH_MAX_WAIT_MS = 50
+
+
+class _BatchConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read when the consumer starts its fetcher
+        return consumer
+
+
 class BatchConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer whose fetch loop delivers record maps to `app.batch_handler`."""
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return _BatchConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def _drain_messages(self, fetcher: Any) -> None:
         handler = cast(BatchApp, self.app).batch_handler

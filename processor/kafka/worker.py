@@ -131,11 +131,12 @@ def create_app(settings: WorkerSettings) -> tuple[BatchApp, Worker]:
         await worker.snapshot_idle_partitions()
 
     @app.task  # type: ignore[untyped-decorator]
-    async def quiet_client_loggers() -> None:
-        """The Kafka client libraries log every request at DEBUG once logging is set up: a tenth of the worker's
-        time went into building those records. They log at the worker's level."""
+    async def log_levels() -> None:
+        """Once Faust has set logging up: the libraries at the worker's level, this runtime's own lines (recoveries,
+        snapshots, assignments) at least at INFO."""
         for name in ("aiokafka", "faust", "mode"):
             logging.getLogger(name).setLevel(settings.loglevel)
+        logging.getLogger("licensing").setLevel(min(logging.INFO, logging.getLevelName(settings.loglevel)))
 
     return app, worker
 
@@ -152,10 +153,18 @@ def _receiver(handler: Any) -> Any:
 def run_worker(settings: WorkerSettings) -> None:
     from faust.worker import Worker as FaustWorker
 
+    class QuietWorker(FaustWorker):
+        """Faust's worker without its terminal spinner: the spinner writes cursor escape codes into the log and
+        sets the root logger to DEBUG (every library then builds every debug record, a tenth of the old worker's
+        time)."""
+
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            self.spinner = None
+
     app, worker = create_app(settings)
     server = metrics.serve_metrics(settings.metrics_address, metrics.WORKER, worker.ready)
     try:
-        FaustWorker(
+        QuietWorker(
             app,
             loglevel=settings.loglevel,
             quiet=True,
