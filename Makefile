@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+.PHONY: demo kafka-demo test bench lint clean
 
 $(BIN)/licensing: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ $(VENV)/.dev: $(BIN)/licensing
 demo: $(BIN)/licensing
 	$(BIN)/licensing demo --db demo.db
 
+# The "Running on Kafka" walk-through: dev broker (dev extra), topics, worker, projector, publish, wait, export;
+# everything it starts is stopped again.
+kafka-demo: $(VENV)/.dev
+	$(BIN)/python -m processor.kafka.walkthrough examples/quickstart.jsonl --tenant contoso --db kafka-demo.db
+
 test: $(VENV)/.dev
 	$(BIN)/lint-imports  # the import contracts of pyproject.toml: a broken one fails the build
 	$(BIN)/pytest
@@ -31,4 +36,4 @@ lint: $(VENV)/.dev
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm kafka-demo.db kafka-demo.db-wal kafka-demo.db-shm
