@@ -34,7 +34,7 @@ logger = logging.getLogger("licensing.worker")
 # A snapshot once this many events were folded in since the last one, and at least SNAPSHOT_PER_ENTITY times the
 # partition's users and groups (so that encoding snapshots costs a bounded share of the time per event).
 SNAPSHOT_MIN_EVENTS = 50_000
-SNAPSHOT_PER_ENTITY = 5
+SNAPSHOT_PER_ENTITY = 10
 # A partition with events not in its snapshot gets one after this many seconds without a batch.
 IDLE_SNAPSHOT_SECONDS = 2.0
 # Tenant states are long-lived and acyclic: moving them out of the cyclic collector's reach now and then keeps

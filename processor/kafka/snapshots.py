@@ -22,7 +22,7 @@ import msgspec
 from processor.catalog_file import shipped_catalog
 from processor.kafka import EVENTS_TOPIC
 from processor.kafka.partition import PartitionState, RecentIds
-from processor.kafka.statecodec_interim import decode_state, encode_state
+from processor.statecodec import decode_state, encode_state
 
 MAGIC = b"licensing-partition-snapshot/1\n"
 
