@@ -1,6 +1,7 @@
 """Workers killed with SIGKILL mid-stream: a restarted (or surviving plus new) worker recovers the partitions it gets
-(from a snapshot or the log; tests/kafka/test_recovery.py), re-decides what was not committed, and the result is the embedded one — same export, and the
-decisions topic deduplicated by id equal to the embedded decisions (a re-published decision is identical)."""
+(from a snapshot or the log; tests/kafka/test_recovery.py), re-decides what was not committed, and the result is the
+embedded one — same export, and the decisions topic deduplicated by id equal to the embedded decisions (a
+re-published decision is identical)."""
 
 from __future__ import annotations
 
