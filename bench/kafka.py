@@ -148,6 +148,12 @@ class Pipeline:
                 sys.exit("kafka benchmark: worker or projector not ready")
             time.sleep(0.05)
 
+    def stop_projector(self) -> None:
+        assert self.projector is not None
+        os.killpg(self.projector.pid, signal.SIGTERM)
+        self.projector.wait(30)
+        self.projector = None
+
     def kill_worker(self) -> None:
         assert self.worker is not None
         os.killpg(self.worker.pid, signal.SIGKILL)
@@ -156,8 +162,9 @@ class Pipeline:
     def publish(self, lines: list[bytes]) -> None:
         asyncio.run(publish_lines(self.bootstrap, lines))
 
-    def wait_projected(self) -> None:
-        if not asyncio.run(wait_until_projected(self.bootstrap, open_database(self.db), timeout=1800, poll=0.05)):
+    def wait_projected(self, db: Path | None = None) -> None:
+        conn = open_database(db or self.db)
+        if not asyncio.run(wait_until_projected(self.bootstrap, conn, timeout=1800, poll=0.05)):
             sys.exit("kafka benchmark: not everything was projected in time")
 
     def wait_snapshot(self, offset: int, timeout: float = 120) -> None:
@@ -289,7 +296,9 @@ def main() -> None:
         decisions = int(scrape(pipeline.worker_metrics)["licensing_worker_decisions_published_total"])
         rss_short = rss_bytes_of(pipeline.worker.pid)
 
+        pipeline.stop_projector()  # the projector alone must have every partition of the group to itself
         projected, projector_seconds = projector_alone(pipeline.bootstrap)
+        pipeline.start_projector()  # back on its database, from its stored positions
 
         short = [recover(pipeline, n) for n in range(args.restarts)]
         pipeline.publish(list(churn_lines((args.history - 1) * args.events, seed=2, first_id=args.events)))
