@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo serve test bench lint clean
+.PHONY: demo serve kafka-demo test bench lint clean chromium
 
 $(BIN)/licensing: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(BIN)/licensing
 serve: $(BIN)/licensing  # Graph v1.0 and CloudEvents over the demo store, on 127.0.0.1:8000 (after `make demo`)
 	$(BIN)/licensing serve --db demo.db
 
+# The "Running on Kafka" walk-through: dev broker (dev extra), topics, worker, projector, publish, wait, export;
+# everything it starts is stopped again.
+kafka-demo: $(VENV)/.dev
+	$(BIN)/python -m processor.kafka.walkthrough examples/quickstart.jsonl --tenant contoso --db kafka-demo.db
+
 test: $(VENV)/.dev
 	$(BIN)/lint-imports  # the import contracts of pyproject.toml: a broken one fails the build
 	$(BIN)/pytest
@@ -34,4 +39,4 @@ lint: $(VENV)/.dev
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm kafka-demo.db kafka-demo.db-wal kafka-demo.db-shm

@@ -25,6 +25,25 @@ BOOTSTRAP_OPTION = click.option(
     help="Kafka bootstrap server HOST:PORT ($LICENSING_BOOTSTRAP).",
 )
 
+METRICS_OPTION = click.option(
+    "--metrics-address",
+    "metrics_address",
+    default=None,
+    envvar="LICENSING_METRICS_ADDRESS",
+    help="Serve /metrics (Prometheus), /ready and /live on HOST:PORT (':PORT' = every interface; "
+    "$LICENSING_METRICS_ADDRESS). Default: not served.",
+)
+
+
+def _check_metrics_address(address: str | None) -> None:
+    from processor.kafka.metrics import parse_address
+
+    if address:
+        try:
+            parse_address(address)
+        except ValueError as exc:
+            fail(str(exc))
+
 
 @main.command()
 @click.option("--port", default=9092, show_default=True, help="Port on 127.0.0.1.")
@@ -77,6 +96,7 @@ def publish(files: tuple[str, ...], bootstrap: str) -> None:
 @click.option("--rebalance-timeout", default=6.0, show_default=True, help="Rebalance timeout (s).")
 @click.option("--heartbeat-interval", default=1.0, show_default=True, help="Heartbeat interval (s).")
 @click.option("--loglevel", default="WARNING", show_default=True)
+@METRICS_OPTION
 def worker(
     bootstrap: str,
     datadir: str,
@@ -84,10 +104,17 @@ def worker(
     rebalance_timeout: float,
     heartbeat_interval: float,
     loglevel: str,
+    metrics_address: str | None,
 ) -> None:
-    """Run a Faust worker deciding licensing.events into licensing.decisions."""
+    """Run a Faust worker deciding licensing.events into licensing.decisions.
+
+    \b
+    Partition snapshots are kept in DATADIR/snapshots (one file per partition).
+    Example: licensing worker --metrics-address 127.0.0.1:9464
+    """
     from processor.kafka.worker import WorkerSettings, run_worker
 
+    _check_metrics_address(metrics_address)
     run_worker(
         WorkerSettings(
             bootstrap,
@@ -96,6 +123,7 @@ def worker(
             rebalance_timeout=rebalance_timeout,
             heartbeat_interval=heartbeat_interval,
             loglevel=loglevel.upper(),
+            metrics_address=metrics_address,
         )
     )
 
@@ -103,17 +131,14 @@ def worker(
 @main.command()
 @BOOTSTRAP_OPTION
 @click.option("--db", help=DB_HELP)
-def project(bootstrap: str, db: str | None) -> None:
+@METRICS_OPTION
+def project(bootstrap: str, db: str | None, metrics_address: str | None) -> None:
     """Run the projector: licensing.decisions into the read models of --db (then `licensing export` works)."""
-    import asyncio
+    from processor.kafka.projector import run_projector
 
-    from processor.kafka.projector import Projector
-
+    _check_metrics_address(metrics_address)
     with opened_store(database_path(db), create=True, write=True) as conn:
-        try:
-            asyncio.run(Projector(conn, bootstrap).run())
-        except KeyboardInterrupt:
-            pass
+        run_projector(conn, bootstrap, metrics_address)
 
 
 @main.command()

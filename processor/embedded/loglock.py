@@ -6,7 +6,8 @@ IngestRunning), and starts from where the first ended.
 
 The lock is `flock` on a file beside the database (`<db>-ingest.lock`, removed by its holder when done), not a row
 in it: the system releases it when its process ends however it ends (a `kill -9` leaves the file but no stale
-lock), and it does not touch SQLite's own locks on the database file. Where the system has no `flock` (Windows), ingests are not serialised.
+lock), and it does not touch SQLite's own locks on the database file.
+Where the system has no `flock` (Windows), ingests are not serialised.
 """
 
 from __future__ import annotations

@@ -28,20 +28,38 @@ async def create_topics(bootstrap: str, partitions: int, replication: int = 1) -
         await admin.close()
 
 
-async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
-    """Offsets the consumer group has committed on the topic, read without joining the group."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(topic) or set()
+class CommittedOffsets:
+    """Reads the offsets a consumer group has committed on a topic, without joining the group; one connection for
+    many reads (`licensing wait` asks every quarter of a second)."""
+
+    def __init__(self, bootstrap: str, group: str, topic: str) -> None:
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        self.topic = topic
+
+    async def start(self) -> None:
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def read(self) -> dict[int, int]:
+        partitions = self.consumer.partitions_for_topic(self.topic) or set()
         if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
+            await self.consumer._client.force_metadata_update()
+            partitions = self.consumer.partitions_for_topic(self.topic) or set()
         committed = {}
         for partition in sorted(partitions):
-            offset = await consumer.committed(TopicPartition(topic, partition))
+            offset = await self.consumer.committed(TopicPartition(self.topic, partition))
             if offset is not None and offset >= 0:
                 committed[partition] = offset
         return committed
+
+
+async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+    """Offsets the consumer group has committed on the topic, read without joining the group."""
+    reader = CommittedOffsets(bootstrap, group, topic)
+    await reader.start()
+    try:
+        return await reader.read()
     finally:
-        await consumer.stop()
+        await reader.stop()

@@ -14,7 +14,7 @@ import time
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from processor.kafka import DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP
-from processor.kafka.admin import committed_offsets
+from processor.kafka.admin import CommittedOffsets
 from processor.kafka.projector import projected_positions
 
 
@@ -44,28 +44,33 @@ class TopicFollower:
     async def catch_up(self) -> dict[int, int]:
         """Read what is there now; returns the next offset per partition.
 
-        A quiet poll only means "at the end" once every partition has answered a fetch (its high watermark is
-        known): a consumer's first fetch can take longer than one poll.
+        "At the end" is each partition's position at its high watermark, as the last fetch reported it (Tansu's
+        fetch responses report it right). A quiet poll means nothing: a fetch can take longer than any poll.
         """
         consumer = self._consumer
         assert consumer is not None
         while True:
-            batches = await consumer.getmany(timeout_ms=150, max_records=10_000)
+            batches = await consumer.getmany(timeout_ms=50, max_records=10_000)
             for tp, messages in batches.items():
                 if messages:
                     self.ends[tp.partition] = messages[-1].offset + 1
-            fetched = all(consumer.highwater(tp) is not None for tp in consumer.assignment())
-            if not batches and fetched:
+            if await self._at_end(consumer):
                 return dict(self.ends)
+
+    @staticmethod
+    async def _at_end(consumer: AIOKafkaConsumer) -> bool:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None or await consumer.position(tp) < highwater:
+                return False
+        return True
 
     async def stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()
 
 
-async def wait_until_projected(
-    bootstrap: str, conn: sqlite3.Connection, timeout: float, poll: float = 0.25
-) -> bool:
+async def wait_until_projected(bootstrap: str, conn: sqlite3.Connection, timeout: float, poll: float = 0.25) -> bool:
     """True once the workers have committed every input and the read models hold every decision.
 
     Checked twice in a row with the decisions log unchanged, because a worker commits its input offsets
@@ -73,13 +78,15 @@ async def wait_until_projected(
     """
     deadline = time.monotonic() + timeout
     inputs, decisions = TopicFollower(bootstrap, EVENTS_TOPIC), TopicFollower(bootstrap, DECISIONS_TOPIC)
+    commits = CommittedOffsets(bootstrap, WORKER_GROUP, EVENTS_TOPIC)
     await inputs.start()
     await decisions.start()
+    await commits.start()
     try:
         settled: dict[int, int] | None = None
         while time.monotonic() < deadline:
             published = await inputs.catch_up()
-            committed = await committed_offsets(bootstrap, WORKER_GROUP, EVENTS_TOPIC)
+            committed = await commits.read()
             if all(committed.get(p, 0) >= end for p, end in published.items()):
                 decided = await decisions.catch_up()
                 projected = projected_positions(conn)
@@ -94,3 +101,4 @@ async def wait_until_projected(
     finally:
         await inputs.stop()
         await decisions.stop()
+        await commits.stop()

@@ -1,129 +1,32 @@
-"""Faust workers: `licensing.events` in, the same pure decision core, `licensing.decisions` out.
+"""The worker: `licensing.events` in, the same pure decision core, `licensing.decisions` out.
 
-Worker state and recovery. A worker keeps, per assigned input partition, the tenant states of that partition and
-the offset it has folded in. The log is the truth: when a message arrives at an offset the worker has not reached
-(first message after a start, a `kill -9`, or a rebalance that moved the partition here), the worker rebuilds that
-partition's states by re-deciding the partition from offset 0 up to that message with a group-less consumer,
-discarding the outputs (they were published before). Delivery is at least once: messages after the last
-committed offset are decided again after a crash and their decisions published again, with the same ids
-(`<input id>#<n>`), so consumers recognise them; the projector's rows are full states, so they end up the same.
+One Faust app (processor/kafka/batches.py: what Faust still does, and what it no longer does) whose consumer hands
+batches of raw records to `decide_batch`: each partition's records are decided into its state (recovered first
+when the worker has not been deciding it without a break: processor/kafka/deciders.py), the outputs are produced
+as one record batch per destination partition, and once the broker has them all the input offsets are committed.
+Delivery is at least once: messages after the last committed offset are decided again after a crash and their
+decisions published again, with the same ids (`<input id>#<n>`), so consumers recognise them; the projector's rows
+are full states, so they end up the same.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import faust
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from processor.kafka import DEAD_LETTER_TOPIC, DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP, metrics
+from processor.kafka.batches import BatchApp, RecordMap
+from processor.kafka.deciders import PartitionDeciders
+from processor.kafka.logs import log, logging_config
+from processor.kafka.partition import DEFAULT_DEDUPE_WINDOW, DecidedBatch
+from processor.kafka.produce import BATCH_BYTES, BatchProducer
 
-from events import ParseError, parse_event
-from processor.catalog_file import shipped_catalog
-from processor.core.decide import STALE, decide, new_tenant
-from processor.core.outputs import encode_output
-from processor.core.state import TenantState
-from processor.kafka import DEAD_LETTER_TOPIC, DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP
+logger = logging.getLogger("licensing.worker")
 
-
-@dataclass(slots=True)
-class PartitionState:
-    next_offset: int = 0
-    tenants: dict[str, TenantState] = field(default_factory=dict)
-    seen_ids: dict[str, set[str]] = field(default_factory=dict)  # per tenant: ids applied (duplicates are no-ops)
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    topic: str
-    key: bytes | None
-    value: bytes
-    headers: list[tuple[str, bytes]]
-
-
-def decide_message(state: PartitionState, raw: bytes, key: bytes | None, partition: int, offset: int) -> list[Outgoing]:
-    """Decide one input message; a malformed one becomes a dead letter carrying the original bytes."""
-    try:
-        event = parse_event(raw)
-    except ParseError as exc:
-        headers = [
-            ("dlq.reason", exc.reason.encode()),
-            ("dlq.source-topic", EVENTS_TOPIC.encode()),
-            ("dlq.source-partition", str(partition).encode()),
-            ("dlq.source-offset", str(offset).encode()),
-        ]
-        tenant = exc.tenant.encode() if exc.tenant else key
-        return [Outgoing(DEAD_LETTER_TOPIC, tenant, raw, headers)]
-    seen = state.seen_ids.setdefault(event.tenant, set())
-    if event.id in seen:
-        return []
-    seen.add(event.id)
-    tenant_state = state.tenants.get(event.tenant)
-    if tenant_state is None:
-        tenant_state = state.tenants[event.tenant] = new_tenant(event.tenant, shipped_catalog())
-    decision = decide(tenant_state, event)
-    if decision.status == STALE:
-        return []
-    key_bytes = event.tenant.encode()
-    return [Outgoing(DECISIONS_TOPIC, key_bytes, encode_output(o), []) for o in decision.outputs]
-
-
-BATCH_MAX = 2000  # input events decided between two acknowledgements
-BATCH_WITHIN = 0.05  # seconds to wait for a batch to fill
-
-# Tenant states are long-lived and acyclic: moving them out of the cyclic collector's reach now and then keeps
-# its full collections from walking millions of containers (the embedded runtime does the same per batch).
-FREEZE_EVERY = 10_000
-
-
-class PartitionDeciders:
-    """The tenant states of every partition this worker decides, rebuilt from the log when needed."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
-        self.partitions: dict[int, PartitionState] = {}
-        self.rebuilds = 0
-        self.handled = 0
-
-    async def handle(self, partition: int, offset: int, key: bytes | None, raw: bytes) -> list[Outgoing]:
-        state = self.partitions.get(partition)
-        if state is None or offset > state.next_offset:
-            state = self.partitions[partition] = await self.rebuild(partition, offset)
-            gc.freeze()
-        if offset < state.next_offset:
-            return []  # decided by this worker already (redelivered after a rebalance)
-        outgoing = decide_message(state, raw, key, partition, offset)
-        state.next_offset = offset + 1
-        self.handled += 1
-        if self.handled % FREEZE_EVERY == 0:
-            gc.freeze()
-        return outgoing
-
-    async def rebuild(self, partition: int, until: int) -> PartitionState:
-        """Re-decide offsets [0, until) of the partition silently."""
-        self.rebuilds += 1
-        state = PartitionState()
-        if until == 0:
-            return state
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            tp = TopicPartition(EVENTS_TOPIC, partition)
-            consumer.assign([tp])
-            await consumer.seek_to_beginning(tp)
-            while state.next_offset < until:
-                batches = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
-                for message in batches.get(tp, []):
-                    if message.offset >= until:
-                        break
-                    decide_message(state, message.value, message.key, partition, message.offset)
-                    state.next_offset = message.offset + 1
-        finally:
-            await consumer.stop()
-        return state
+FETCH_RECORDS = 5_000  # input records per batch at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,20 +38,81 @@ class WorkerSettings:
     session_timeout: float = 6.0
     rebalance_timeout: float = 6.0
     heartbeat_interval: float = 1.0
-    commit_interval: float = 0.5
     loglevel: str = "WARNING"
+    metrics_address: str | None = None  # HOST:PORT of /metrics, /ready and /live; None = not served
+    dedupe_window: int = DEFAULT_DEDUPE_WINDOW
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.datadir / "snapshots"
 
 
-def create_app(settings: WorkerSettings) -> faust.App:
-    app = faust.App(
+class Worker:
+    """The state and the batch path of one worker process (the Faust app calls `decide_batch`)."""
+
+    def __init__(self, app: BatchApp, settings: WorkerSettings) -> None:
+        self.app = app
+        self.deciders = PartitionDeciders(settings.bootstrap, settings.snapshot_dir, settings.dedupe_window)
+        self.assigned_once = False
+        self._producer: BatchProducer | None = None
+
+    def ready(self) -> bool:
+        """In the consumer group with an assignment, and no partition being recovered."""
+        return self.assigned_once and not self.app.rebalancing and not self.deciders.recovering
+
+    def producer(self) -> BatchProducer:
+        if self._producer is None:
+            self._producer = BatchProducer(self.app.kafka_producer)
+        return self._producer
+
+    async def decide_batch(self, records: RecordMap) -> None:
+        out = DecidedBatch()
+        next_offsets: dict[Any, int] = {}
+        for tp, partition_records in records.items():
+            next_offsets[tp] = await self.deciders.decide(tp.partition, partition_records, out)
+        producer = self.producer()
+        deliveries = await producer.send(DECISIONS_TOPIC, [(key, value, None) for key, value in out.decisions])
+        if out.dead_letters:
+            deliveries += await producer.send(DEAD_LETTER_TOPIC, out.dead_letters)
+        await asyncio.gather(*deliveries)
+        self.deciders.batch_delivered({tp.partition: offset for tp, offset in next_offsets.items()})
+        await self.app.batch_consumer.commit_offsets(next_offsets)
+        metrics.EVENTS_DECIDED.inc(out.events)
+        metrics.DECISIONS_PUBLISHED.inc(len(out.decisions))
+        metrics.DEAD_LETTERS.inc(len(out.dead_letters))
+        consumer = self.app.consumer
+        for tp, offset in next_offsets.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                metrics.CONSUMER_LAG.labels(tp.partition).set(max(highwater - offset, 0))
+            if self.deciders.snapshot_due(tp.partition):
+                await self.deciders.snapshot(tp.partition)
+
+    async def snapshot_idle_partitions(self) -> None:
+        for partition in self.deciders.idle_snapshots_due():
+            await self.deciders.snapshot(partition)
+
+    async def on_partitions_revoked(self, revoked: set[Any]) -> None:
+        self.deciders.on_rebalance()
+
+    async def on_partitions_assigned(self, assigned: set[Any]) -> None:
+        partitions = {tp.partition for tp in assigned if tp.topic == EVENTS_TOPIC}
+        self.deciders.on_rebalance(partitions)
+        self.assigned_once = True
+        log(logger, "partitions assigned", partitions=sorted(partitions))
+
+
+def create_app(settings: WorkerSettings) -> tuple[BatchApp, Worker]:
+    app = BatchApp(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap}",
         broker_session_timeout=settings.session_timeout,
         broker_rebalance_timeout=settings.rebalance_timeout,
         broker_heartbeat_interval=settings.heartbeat_interval,
-        broker_commit_interval=settings.commit_interval,
+        broker_max_poll_records=FETCH_RECORDS,
         processing_guarantee="at_least_once",  # no idempotent/transactional producer needed (Tansu has none)
         producer_acks=-1,
+        producer_max_batch_size=BATCH_BYTES,
         topic_disable_leader=True,  # no internal assignor topic
         topic_allow_declare=False,  # topics are created by `licensing topics`, never implicitly
         store="memory://",
@@ -156,35 +120,57 @@ def create_app(settings: WorkerSettings) -> faust.App:
         web_enabled=False,
         datadir=str(settings.datadir),
     )
-    events = app.topic(EVENTS_TOPIC, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    deciders = PartitionDeciders(settings.bootstrap)
+    worker = Worker(app, settings)
+    app.batch_handler = worker.decide_batch
+    app.topics.add(app.topic(EVENTS_TOPIC, key_serializer="raw", value_serializer="raw"))  # what the group consumes
+    app.on_partitions_revoked.connect(_receiver(worker.on_partitions_revoked))
+    app.on_partitions_assigned.connect(_receiver(worker.on_partitions_assigned))
 
-    @app.agent(events)
-    async def decide_events(stream: Any) -> None:
-        # Batches: Faust acks a batch's input events only when the loop comes back for the next one, and by then
-        # every output of the batch is delivered (awaited below): at least once, with far fewer round trips.
-        # Outputs go straight to the producer (the topic layer adds per-message futures and callbacks we don't use).
-        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
-            deliveries = []
-            for event in batch:
-                message = event.message
-                for out in await deciders.handle(message.partition, message.offset, message.key, message.value):
-                    delivery = await app.producer.send(out.topic, out.key, out.value, None, None, out.headers or None)
-                    deliveries.append(delivery)
-            await asyncio.gather(*deliveries)
+    @app.timer(1.0)  # type: ignore[untyped-decorator]
+    async def snapshot_idle_partitions() -> None:
+        await worker.snapshot_idle_partitions()
 
     @app.task  # type: ignore[untyped-decorator]
-    async def quiet_client_loggers() -> None:
-        """The Kafka client libraries log every request at DEBUG once logging is set up: a tenth of the worker's
-        time went into building those records. They log at the worker's level."""
+    async def log_levels() -> None:
+        """Once Faust has set logging up: the libraries at the worker's level, this runtime's own lines (recoveries,
+        snapshots, assignments) at least at INFO."""
         for name in ("aiokafka", "faust", "mode"):
             logging.getLogger(name).setLevel(settings.loglevel)
+        logging.getLogger("licensing").setLevel(min(logging.INFO, logging.getLevelName(settings.loglevel)))
 
-    return app
+    return app, worker
+
+
+def _receiver(handler: Any) -> Any:
+    """A receiver of Faust's partition signals (called with the app, the partitions and the signal)."""
+
+    async def receive(sender: Any, partitions: set[Any], **_: Any) -> None:
+        await handler(partitions)
+
+    return receive
 
 
 def run_worker(settings: WorkerSettings) -> None:
-    from faust.worker import Worker
+    from faust.worker import Worker as FaustWorker
 
-    app = create_app(settings)
-    Worker(app, loglevel=settings.loglevel, quiet=True).execute_from_commandline()
+    class QuietWorker(FaustWorker):
+        """Faust's worker without its terminal spinner: the spinner writes cursor escape codes into the log and
+        sets the root logger to DEBUG (every library then builds every debug record, a tenth of the old worker's
+        time)."""
+
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            self.spinner = None
+
+    app, worker = create_app(settings)
+    server = metrics.serve_metrics(settings.metrics_address, metrics.WORKER, worker.ready)
+    try:
+        QuietWorker(
+            app,
+            loglevel=settings.loglevel,
+            quiet=True,
+            logging_config=logging_config(settings.loglevel),
+            redirect_stdouts=False,
+        ).execute_from_commandline()
+    finally:
+        if server is not None:
+            server.close()

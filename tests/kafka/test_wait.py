@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
@@ -85,3 +87,37 @@ def test_wait_does_not_succeed_while_published_events_are_undecided(kafka: Clust
     kafka.wait_for_table(db, "projection_positions")
     result = kafka.cli("wait", "--bootstrap-server", kafka.bootstrap, "--db", str(db), "--timeout", "3", check=False)
     assert result.returncode != 0, "licensing wait exited 0 with 21 of 22 published events undecided"
+
+
+class SlowFetches:
+    """A consumer whose fetches of a partition holding 3 records come back empty twice before each record (a busy
+    broker: a fetch slower than the poll), high watermark known from the start."""
+
+    def __init__(self) -> None:
+        self.tp = TopicPartition(EVENTS_TOPIC, 0)
+        self.next = 0
+        self.polls = 0
+
+    def assignment(self) -> set[TopicPartition]:
+        return {self.tp}
+
+    def highwater(self, tp: TopicPartition) -> int:
+        return 3
+
+    async def position(self, tp: TopicPartition) -> int:
+        return self.next
+
+    async def getmany(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Any]]:
+        self.polls += 1
+        if self.polls % 3 or self.next >= 3:
+            return {}
+        record = SimpleNamespace(offset=self.next)
+        self.next += 1
+        return {self.tp: [record]}
+
+
+def test_a_follower_reads_on_through_empty_polls_until_the_high_watermark() -> None:
+    follower = TopicFollower("unused:9092", EVENTS_TOPIC)
+    follower._consumer = SlowFetches()  # type: ignore[assignment]
+    follower.ends = {0: 0}
+    assert asyncio.run(follower.catch_up()) == {0: 3}

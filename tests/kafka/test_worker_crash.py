@@ -1,6 +1,7 @@
-"""Workers killed with SIGKILL mid-stream: a restarted (or surviving plus new) worker rebuilds the partitions it gets
-from offset 0, re-decides what was not committed, and the result is the embedded one — same export, and the
-decisions topic deduplicated by id equal to the embedded decisions (a re-published decision is identical)."""
+"""Workers killed with SIGKILL mid-stream: a restarted (or surviving plus new) worker recovers the partitions it gets
+(from a snapshot or the log; tests/kafka/test_recovery.py), re-decides what was not committed, and the result is the
+embedded one — same export, and the decisions topic deduplicated by id equal to the embedded decisions (a
+re-published decision is identical)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def test_worker_killed_mid_stream_and_restarted(
     fraction: float, kafka: Cluster, embedded: Callable[..., Embedded]
 ) -> None:
     path = kafka.tmp / "demo.jsonl"
-    write_jsonl(generate_demo_events(users=500), path)
+    # ~23,000 events: several of the worker's batches (up to 5,000 events each), so that a kill lands mid-stream
+    write_jsonl(generate_demo_events(users=5000), path)
     reference = embedded(path)
     total = len(reference.decisions()["contoso"])
     db = kafka.tmp / "kafka.db"
@@ -47,7 +49,8 @@ def test_worker_killed_mid_stream_and_restarted(
 def test_two_workers_one_killed_and_replaced(kafka: Cluster, embedded: Callable[..., Embedded]) -> None:
     tenants = tenants_on_partitions("tenant", [0, 1, 2, 3])  # one tenant per partition: both workers have work
     assert sorted(partition_of(t.encode()) for t in tenants) == [0, 1, 2, 3]
-    streams = [generate_demo_events(seed=seed, users=200, tenant=t) for seed, t in enumerate(tenants, 1)]
+    # ~7,000 events per tenant: several batches per partition, so that the kill lands mid-stream
+    streams = [generate_demo_events(seed=seed, users=1500, tenant=t) for seed, t in enumerate(tenants, 1)]
     path = kafka.tmp / "tenants.jsonl"
     write_jsonl(interleave(*streams), path)
     reference = embedded(path)
