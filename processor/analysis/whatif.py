@@ -212,24 +212,31 @@ def _plan_changes(
     before_catalog: Catalog,
     after: dict[str, list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
-    changes = []
-    for user_id in sorted(after):
+    """Users whose enabled plans change: their assignedLicenses changed, or a product they hold gained a plan (its
+    disabledPlans, and so the row, stay the same: a new plan is on unless listed)."""
+    grown = {sku_id for sku_id, sku in state.catalog.skus.items() if sku.plans != before_catalog.skus[sku_id].plans}
+    before: dict[str, list[dict[str, Any]]] = {}
+    if grown:
+        for user_id, assigned in conn.execute(
+            "SELECT user_id, assigned_licenses FROM user_licenses WHERE tenant = ?", (tenant_id,)
+        ):
+            licenses = json.loads(assigned)
+            if any(lic["skuId"] in grown for lic in licenses):
+                before[user_id] = licenses
+    for user_id in after.keys() - before.keys():
         row = conn.execute(
             "SELECT assigned_licenses FROM user_licenses WHERE tenant = ? AND user_id = ?", (tenant_id, user_id)
         ).fetchone()
-        was = _enabled(before_catalog, json.loads(row[0]) if row else [])
-        now = _enabled(state.catalog, after[user_id])
+        before[user_id] = json.loads(row[0]) if row else []
+    changes = []
+    for user_id in sorted(before):
+        was = _enabled(before_catalog, before[user_id])
+        now = _enabled(state.catalog, after.get(user_id, before[user_id]))
         gained = sorted(now[p] for p in now.keys() - was.keys())
         lost = sorted(was[p] for p in was.keys() - now.keys())
         if gained or lost:
-            changes.append(
-                {
-                    "userId": user_id,
-                    "displayName": _display_name(state, user_id),
-                    "gainedPlans": gained,
-                    "lostPlans": lost,
-                }
-            )
+            name = _display_name(state, user_id)
+            changes.append({"userId": user_id, "displayName": name, "gainedPlans": gained, "lostPlans": lost})
     return changes
 
 
