@@ -226,9 +226,12 @@ def _cost(cost: dict[str, int]) -> str:
 # ---- reports --------------------------------------------------------------------------------------------------
 
 
+_REPORT_RATIOS = {"reason": 3, "suggestedFix": 3, "error": 0, "state": 0, "seats": 0, "stillOn": 0, "kind": 0}
+
+
 def report_table(title: str, columns: Sequence[tuple[str, str]], rows: list[dict[str, Any]], out: Console) -> None:
     """A report's rows under `columns` ((key, heading) pairs)."""
-    table = _table(title, [(heading, 1) for _, heading in columns])
+    table = _table(title, [(heading, _REPORT_RATIOS.get(key, 1)) for key, heading in columns])
     for row in rows:
         table.add_row(*["" if row.get(key) is None else str(row[key]) for key, _ in columns])
     out.print(table)
