@@ -279,10 +279,15 @@ def _fix(plan: Plan, work: TenantState, problem: Problem) -> tuple[TenantState, 
     best = min(qualifying, key=lambda t: t.cost or Cost())  # min keeps the first of equals
     plan.batch.extend(best.events)
     assert best.cost is not None
+    was, now = _errors(work), _errors(best.state)
     plan.steps.append(
         {
             "problem": _problem_json(work, problem),
             "action": best.candidate.action,
+            "clears": [
+                _entry_json(work, e, *was[e])
+                for e in sorted(was.keys() - now.keys(), key=lambda e: _entry_order(work, e))
+            ],
             "cost": best.cost.as_json(),
             "seatsToBuy": _seats_bought(work, best.state),
             "events": [event["id"] for event in best.events],

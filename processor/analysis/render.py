@@ -14,6 +14,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+MAX_ROWS = 40  # rows of a long what-if listing shown as a table
+
 
 def _table(title: str, columns: list[tuple[str, int]]) -> Table:
     """A table as wide as the console; columns share the width by their ratios (0: as wide as the content)."""
@@ -114,13 +116,16 @@ def what_if(doc: dict[str, Any], out: Console) -> None:
     if not (entries or doc["users"] or doc["subscribedSkus"] or doc["groups"] or doc["rejectedCommands"]):
         out.print("No licence, seat or group would change.")
     if entries:
-        into_error = sum(1 for e in entries if _errs(e["after"]) and not _errs(e["before"]))
-        out_of_error = sum(1 for e in entries if _errs(e["before"]) and not _errs(e["after"]))
+        into_error = [e for e in entries if _errs(e["after"]) and not _errs(e["before"])]
+        out_of_error = [e for e in entries if _errs(e["before"]) and not _errs(e["after"])]
         table = _table(
-            f"Licence entries: {len(entries)} change, {into_error} into error, {out_of_error} out of error",
+            f"Licence entries: {len(entries)} change, {len(into_error)} into error, {len(out_of_error)} out of error",
             [("User", 2), ("Product", 2), ("Source", 2), ("Before", 3), ("After", 3)],
         )
-        for e in entries:
+        # Entries going into error first, then those leaving it, then the rest; a long list is cut (--json has all).
+        rest = [e for e in entries if e not in into_error and e not in out_of_error]
+        shown = [e for group in (into_error, out_of_error, rest) for e in sorted(group, key=_by_name)]
+        for e in shown[:MAX_ROWS]:
             table.add_row(
                 e["displayName"] or e["userId"],
                 e["skuPartNumber"],
@@ -128,11 +133,15 @@ def what_if(doc: dict[str, Any], out: Console) -> None:
                 _view(e["before"]),
                 _view(e["after"]),
             )
+        if len(shown) > MAX_ROWS:
+            table.add_row(f"… {len(shown) - MAX_ROWS} more (--json lists all)", "", "", "", "")
         out.print(table)
     if doc["users"]:
-        table = _table("Plans gained and lost", [("User", 1), ("Gains", 2), ("Loses", 2)])
-        for u in doc["users"]:
+        table = _table(f"Plans gained and lost: {len(doc['users'])} user(s)", [("User", 1), ("Gains", 2), ("Loses", 2)])
+        for u in doc["users"][:MAX_ROWS]:
             table.add_row(u["displayName"] or u["userId"], ", ".join(u["gainedPlans"]), ", ".join(u["lostPlans"]))
+        if len(doc["users"]) > MAX_ROWS:
+            table.add_row(f"… {len(doc['users']) - MAX_ROWS} more (--json lists all)", "", "")
         out.print(table)
     if doc["subscribedSkus"]:
         table = Table(title="Seats", title_justify="left")
@@ -155,6 +164,10 @@ def what_if(doc: dict[str, Any], out: Console) -> None:
         for r in doc["rejectedCommands"]:
             table.add_row(r["eventId"], r["type"], r["target"] or "", r["error"], r["message"])
         out.print(table)
+
+
+def _by_name(entry: dict[str, Any]) -> tuple[str, str]:
+    return entry["displayName"] or entry["userId"], entry["skuPartNumber"]
 
 
 def _errs(view: dict[str, Any] | None) -> bool:
@@ -184,15 +197,19 @@ def fix_plan(doc: dict[str, Any], out: Console, events_file: str | None) -> None
     out.print(f"Policy: {doc['policy']}")
     if doc["seatsToBuy"]:
         out.print("Seats to buy: " + ", ".join(f"{s['seats']} {s['skuPartNumber']}" for s in doc["seatsToBuy"]))
-    table = _table(f"Steps: {len(doc['steps'])}", [("#", 0), ("Error", 2), ("Who", 3), ("Change", 5), ("Cost", 2)])
+    table = _table(
+        f"Steps: {len(doc['steps'])}",
+        [("#", 0), ("Error", 2), ("Who", 4), ("Change", 5), ("Cost", 2), ("Clears", 0)],
+    )
     for n, step in enumerate(doc["steps"], 1):
         problem = step["problem"]
-        who = ", ".join(
-            f"{e['displayName'] or e['userId']} ({e['skuPartNumber']}, "
-            f"{_source(e['assignedByGroup'], e['groupDisplayName'])})"
-            for e in problem["entries"]
-        )
-        table.add_row(str(n), problem["error"], who, step["action"], _cost(step["cost"]))
+        who: dict[str, list[str]] = {}
+        for e in problem["entries"]:
+            licence = f"{e['skuPartNumber']} ({_source(e['assignedByGroup'], e['groupDisplayName'])})"
+            who.setdefault(licence, []).append(e["displayName"] or e["userId"])
+        people = "\n".join(f"{licence}: {', '.join(names)}" for licence, names in who.items())
+        cleared = len(step["clears"])
+        table.add_row(str(n), problem["error"], people, step["action"], _cost(step["cost"]), str(cleared))
     out.print(table)
     if doc["unfixed"]:
         table = _table(

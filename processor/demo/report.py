@@ -47,7 +47,30 @@ def run_demo(db: Path, users: int, seed: int, events_file: Path | None) -> None:
     out.print(f"  licensing export --tenant {tenant} --db {db} --as-of 2026-01-05T09:00:00Z   # time travel")
     out.print(f"  licensing replay --db {db}                              # rebuild everything from the log")
     out.print(f"  sqlite-utils tables {db} --counts                      # the read models")
+    for hint in analyst_hints(conn, tenant, db):
+        out.print(f"  {hint}")
     out.print(f"  events file: {path}")
+
+
+def analyst_hints(conn: sqlite3.Connection, tenant: str, db: Path) -> list[str]:
+    """The analyst's commands on this tenant, for a user in error (named by userPrincipalName: display names repeat)."""
+    row = conn.execute(
+        "SELECT u.user_principal_name FROM group_member_errors e JOIN users u ON u.tenant = e.tenant "
+        "AND u.user_id = e.user_id WHERE e.tenant = ? AND u.user_principal_name IS NOT NULL "
+        "ORDER BY e.error, u.user_principal_name LIMIT 1",
+        (tenant,),
+    ).fetchone()
+    hints = []
+    if row is not None:
+        hints += [
+            f"licensing explain --tenant {tenant} --db {db} --user {row[0]}    # why, plan by plan",
+            f"licensing timeline --tenant {tenant} --db {db} --user {row[0]}   # every change, with its cause",
+        ]
+    return hints + [
+        f"licensing report errors --tenant {tenant} --db {db}               # one row per error",
+        f"licensing fix-plan --tenant {tenant} --db {db} --out fixes.jsonl  # what clears every error",
+        f"licensing what-if --tenant {tenant} --db {db} fixes.jsonl         # its effect; nothing written",
+    ]
 
 
 def show_product_usage(conn: sqlite3.Connection, tenant: str) -> None:
