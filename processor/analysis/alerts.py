@@ -185,7 +185,6 @@ class WebhookSender:
     def _run(self) -> None:
         while (alert := self._queue.get()) is not None:
             self._deliver(alert)
-        # Anything queued after close() (there is nothing in this module that does so) would stay undelivered.
 
     def _deliver(self, alert: Alert) -> None:
         body = json.dumps(alert).encode()

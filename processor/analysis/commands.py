@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+Command = tuple[str, dict[str, Any]]  # (input type, data): an event before its envelope
+
 
 def now() -> str:
     """The current time in the events' format (RFC 3339, UTC, seconds): when the analyst acts."""

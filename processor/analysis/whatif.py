@@ -21,6 +21,7 @@ from typing import Any
 
 from events import ParseError, parse_event
 from events.inputs import InputEvent
+from processor.analysis.commands import Command
 from processor.analysis.lookup import current_state, group_label, resolve_sku
 from processor.core.catalog import Catalog, bits
 from processor.core.context import Output
@@ -284,8 +285,6 @@ def _group_changes(
 
 
 # ---- dry runs of group edits ----------------------------------------------------------------------------------
-
-Command = tuple[str, dict[str, Any]]  # (input type, data)
 
 
 def group_edit(
