@@ -22,7 +22,7 @@ from typing import Any
 
 from events import parse_event
 from events.inputs import InputEvent
-from processor.analysis.lookup import group_label
+from processor.analysis.lookup import group_label, readable_detail, user_label
 from processor.catalog_file import shipped_catalog
 from processor.core.context import Output
 from processor.core.decide import decide_changes, new_tenant
@@ -40,6 +40,7 @@ def alerts_of(state: TenantState, event: InputEvent, outputs: list[Output]) -> l
     for kind, data in outputs:
         if kind == "LicenseAssignmentStateChanged" and _new_error(data):
             detail = data["errorDetail"] or {}
+            reason, fix = readable_detail(detail, lambda user_id: user_label(state, user_id))
             user = state.users.get(data["userId"])
             group_id = data["assignedByGroup"]
             alerts.append(
@@ -59,9 +60,9 @@ def alerts_of(state: TenantState, event: InputEvent, outputs: list[Output]) -> l
                     else {"id": group_id, "displayName": group_label(state, group_id)},
                     "state": data["state"],
                     "error": data["error"],
-                    "reason": detail.get("reason"),
+                    "reason": reason,
                     "message": detail.get("message"),
-                    "suggestedFix": detail.get("suggestedFix"),
+                    "suggestedFix": fix,
                 }
             )
         elif kind == "GroupErrorStatusChanged":
@@ -87,8 +88,7 @@ def _group_alert(
         for (_, source), entry in state.users[user_id].entries.items():
             if source == group_id and entry.state in ERROR_STATES:
                 codes[entry.error] += 1
-                detail = entry.detail or {}
-                fixes.setdefault(entry.error, (detail.get("reason"), detail.get("suggestedFix")))
+                fixes.setdefault(entry.error, readable_detail(entry.detail or {}, lambda u: user_label(state, u)))
     commonest = codes.most_common(1)[0][0] if codes else None
     reason, fix = fixes.get(commonest, (None, None)) if commonest else (None, None)
     return {

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from processor.analysis.history import EventRef, replay_tenant
-from processor.analysis.lookup import UnknownName, group_label, resolve_sku, user_label
+from processor.analysis.lookup import UnknownName, group_label, readable_detail, resolve_sku, user_label
 from processor.analysis.provenance import Provenance
 from processor.core.catalog import bits
 from processor.core.state import (
@@ -159,15 +159,15 @@ class _Explainer:
         return intents
 
     def _source(self, key: EntryKey, entry: Entry, intended: dict[str, int]) -> dict[str, Any]:
-        detail = entry.detail or {}
         errored = entry.state not in APPLIED_STATES or entry.state == ACTIVE_WITH_ERROR
+        _, fix = readable_detail(entry.detail or {}, lambda user_id: user_label(self.state, user_id))
         return {
             "assignedByGroup": key[1],
             "groupDisplayName": None if key[1] is None else group_label(self.state, key[1]),
             "state": entry.state,
             "error": entry.error,
             "reason": self._entry_summary(key, entry, intended) if errored else None,
-            "suggestedFix": detail.get("suggestedFix") if errored else None,
+            "suggestedFix": fix if errored else None,
         }
 
     def _unrecorded_reason(self, group_id: str) -> str:
@@ -226,7 +226,10 @@ class _Explainer:
         wanted = self._wanted(key, entry, intended)
         if entry.state in APPLIED_STATES:
             if wanted is None:
-                return f"off in {label}, whose withdrawal is blocked, as it was configured", entry_events
+                return (
+                    f"turned off in the licence kept from {label} (its disabledPlans when it was withdrawn)",
+                    entry_events,
+                )
             if wanted & mask:
                 return self._disabled_by(key), entry_events
             if entry.state == ACTIVE_WITH_ERROR:

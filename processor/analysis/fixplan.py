@@ -35,7 +35,7 @@ from typing import Any
 from events import parse_event
 from processor.analysis.commands import CommandBatch, event_lines, now
 from processor.analysis.fixes import Candidate, Problem, UserEntry, candidates, user_name
-from processor.analysis.lookup import copy_tenant, current_state, frozen, group_label, thawed
+from processor.analysis.lookup import copy_tenant, current_state, frozen, group_label, readable_detail, thawed
 from processor.core.context import Output, licenses_view
 from processor.core.decide import decide_changes
 from processor.core.state import (
@@ -139,13 +139,13 @@ def plan_for_state(state: TenantState, time: str, progress: Callable[[int], None
             plan.fixes.append(_entry_json(state, user_entry, entry_state, error))
     for user_entry, (entry_state, error) in sorted(final.items(), key=lambda item: _entry_order(work, item[0])):
         entry = _entry(work, user_entry)
-        detail = (entry.detail if entry is not None else None) or {}
+        reason, fix = readable_detail((entry.detail if entry is not None else None) or {}, lambda u: user_name(work, u))
         tried = plan.tried.get(user_entry)
         plan.unfixed.append(
             {
                 **_entry_json(work, user_entry, entry_state, error),
-                "reason": detail.get("reason"),
-                "suggestedFix": detail.get("suggestedFix"),
+                "reason": reason,
+                "suggestedFix": fix,
                 "whyNot": (
                     "no candidate fix qualified"
                     if tried

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pickle
 import sqlite3
+from collections.abc import Callable
+from typing import Any
 
 from processor.core.catalog import Catalog, Sku
 from processor.core.state import TenantState, User
@@ -106,6 +108,22 @@ def user_label(state: TenantState, user_id: str) -> str:
     if user.display_name and user.upn:
         return f"{user.display_name} ({user.upn})"
     return user.display_name or user.upn or user_id
+
+
+def readable_detail(detail: dict[str, Any], name_of: Callable[[str], str]) -> tuple[str | None, str | None]:
+    """An error detail's reason and suggested fix naming people by `name_of` (the core's uniqueness detail names the
+    other holders of an address by id; every other detail names products and plans only)."""
+    addresses = detail.get("addresses")
+    if not addresses:
+        return detail.get("reason"), detail.get("suggestedFix")
+    shared = [(a["address"], ", ".join(name_of(h) for h in a["alsoUsedBy"])) for a in addresses]
+    reason = "; ".join(f"{address} also used by {holders}" for address, holders in shared)
+    fix = (
+        "Remove the duplicate proxy address ("
+        + "; ".join(f"{address}, also on {holders}" for address, holders in shared)
+        + ") from one of them, then reprocess."
+    )
+    return reason, fix
 
 
 def group_label(state: TenantState, group_id: str | None) -> str:

@@ -84,7 +84,7 @@ def _plans_alike(plans: list[dict[str, Any]]) -> list[tuple[list[dict[str, Any]]
 def timeline(doc: dict[str, Any], out: Console) -> None:
     table = _table(
         f"Licence timeline: {len(doc['changes'])} change(s)",
-        [("Time", 0), ("Event", 2), ("User", 2), ("Product", 2), ("Source", 2), ("Change", 3), ("Reason", 4)],
+        [("Time", 0), ("Event", 3), ("User", 2), ("Product", 0), ("Source", 2), ("Change", 3), ("Reason", 3)],
     )
     for c in doc["changes"]:
         change = f"{_state(c['previousState'], c['previousError'])} → {_state(c['state'], c['error'])}"
@@ -243,11 +243,22 @@ def _cost(cost: dict[str, int]) -> str:
 # ---- reports --------------------------------------------------------------------------------------------------
 
 
-_REPORT_RATIOS = {"reason": 3, "suggestedFix": 3, "error": 0, "state": 0, "seats": 0, "stillOn": 0, "kind": 0}
+_REPORT_RATIOS = {
+    "reason": 3,
+    "suggestedFix": 3,
+    "status": 2,
+    "userPrincipalName": 2,
+    "skuPartNumber": 0,
+    "seats": 0,
+    "stillOn": 0,
+}
 
 
 def report_table(title: str, columns: Sequence[tuple[str, str]], rows: list[dict[str, Any]], out: Console) -> None:
     """A report's rows under `columns` ((key, heading) pairs)."""
+    if not rows:
+        out.print(f"{title}: none")
+        return
     table = _table(title, [(heading, _REPORT_RATIOS.get(key, 1)) for key, heading in columns])
     for row in rows:
         table.add_row(*["" if row.get(key) is None else str(row[key]) for key, _ in columns])

@@ -18,7 +18,7 @@ from typing import Any
 
 from events.inputs import InputEvent
 from processor.analysis.history import replay_tenant
-from processor.analysis.lookup import group_label, require_tenant
+from processor.analysis.lookup import group_label, readable_detail, require_tenant
 from processor.core.context import Output, enabled_plans
 from processor.core.state import TenantState
 
@@ -136,6 +136,16 @@ def seats_report(conn: sqlite3.Connection, tenant_id: str) -> dict[str, Any]:
 def errors_report(conn: sqlite3.Connection, tenant_id: str) -> dict[str, Any]:
     """One row per licence entry in Error or ActiveWithError, users by name."""
     require_tenant(conn, tenant_id)
+    known = dict(
+        conn.execute(
+            "SELECT user_id, coalesce(display_name, user_principal_name, user_id) FROM users WHERE tenant = ?",
+            (tenant_id,),
+        )
+    )
+
+    def names(user_id: str) -> str:
+        return str(known.get(user_id, user_id))
+
     rows = []
     for row in conn.execute(
         "SELECT a.user_id, u.display_name, u.user_principal_name, a.sku_id, a.sku_part_number, a.assigned_by_group, "
@@ -147,7 +157,7 @@ def errors_report(conn: sqlite3.Connection, tenant_id: str) -> dict[str, Any]:
         (tenant_id,),
     ):
         user_id, name, upn, sku_id, part, group_id, group_name, state, error, detail, since = row
-        parsed = json.loads(detail) if detail else {}
+        reason, fix = readable_detail(json.loads(detail) if detail else {}, names)
         rows.append(
             {
                 "userId": user_id,
@@ -159,8 +169,8 @@ def errors_report(conn: sqlite3.Connection, tenant_id: str) -> dict[str, Any]:
                 "groupDisplayName": "direct" if group_id is None else group_name or group_id,
                 "state": state,
                 "error": error,
-                "reason": parsed.get("reason"),
-                "suggestedFix": parsed.get("suggestedFix"),
+                "reason": reason,
+                "suggestedFix": fix,
                 "since": since,
             }
         )

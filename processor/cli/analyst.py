@@ -391,7 +391,7 @@ def seats(tenant: str, as_json: bool, as_csv: bool, db: str | None) -> None:
         totals = ", ".join(f"{s['seats']} {s['skuPartNumber']}" for s in document["bySku"]) or "none"
         out.print(f"[bold]Seats that may be wasted[/]: {totals}")
         render.report_table("Per product and group", SEAT_SUMMARY_COLUMNS, document["summary"], out)
-        render.report_table("Holders", SEAT_COLUMNS[:7], document["rows"], out)
+        render.report_table("Holders", SEAT_COLUMNS[:6], document["rows"], out)
 
 
 @report.command("new-plans")
@@ -412,7 +412,7 @@ def new_plans(tenant: str, as_json: bool, as_csv: bool, db: str | None) -> None:
     elif as_csv:
         click.echo(render.report_csv(NEW_PLAN_COLUMNS, document["rows"]), nl=False)
     else:
-        title = f"Plans turned on by vendor additions: {len(document['rows'])} group(s) and user(s)"
+        title = "Plans turned on by vendor additions"
         render.report_table(title, NEW_PLAN_COLUMNS[:7], document["rows"], _out())
 
 
@@ -433,4 +433,6 @@ def errors(tenant: str, as_json: bool, as_csv: bool, db: str | None) -> None:
     elif as_csv:
         click.echo(render.report_csv(ERROR_COLUMNS, document["rows"]), nl=False)
     else:
-        render.report_table(f"Entries in error: {len(document['rows'])}", ERROR_COLUMNS[:8], document["rows"], _out())
+        rows = [row | {"status": f"{row['state']} {row['error']}"} for row in document["rows"]]
+        columns = [ERROR_COLUMNS[0], *ERROR_COLUMNS[2:4], ("status", "Error"), *ERROR_COLUMNS[6:8]]
+        render.report_table(f"Entries in error: {len(rows)}", columns, rows, _out())
