@@ -120,3 +120,19 @@ def test_reprocess_by_product_and_of_every_error_heals_oldest_first_without_a_us
     assert waiting == {f"u{n}" for n in range(7, 21)}  # the five who waited longest (u25 to u21) got the seats
     every = reprocess(t.conn, "contoso", all_errors=True, time="2026-02-01T09:00:01Z")
     assert (every["requested"], every["errorsAfter"]) == (15, 15)
+
+
+def test_s41_the_other_holder_of_a_duplicate_address_is_named_not_numbered(tmp_path: Path) -> None:
+    t = LoggedTenant(tmp_path / "t.db")
+    t.direct("u2", add=["E3"])
+    t.update_user("u2", proxyAddresses=["SMTP:bob@contoso.com", "smtp:sales@contoso.com"])
+    t.update_user("u4", proxyAddresses=["SMTP:dave@contoso.com", "smtp:sales@contoso.com"])
+    t.group("G_E3", "E3")
+    t.add("G_E3", "u4")
+
+    (row,) = errors_report(t.conn, "contoso")["rows"]
+
+    assert row["reason"] == "sales@contoso.com also used by Bob"
+    assert row["suggestedFix"] == (
+        "Remove the duplicate proxy address (sales@contoso.com, also on Bob) from one of them, then reprocess."
+    )
