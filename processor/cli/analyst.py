@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from rich.console import Console
 
 from processor.analysis import render
 from processor.analysis.commands import CommandBatch, event_lines, now, write_events
-from processor.analysis.lookup import UnknownName, current_state, resolve_group, resolve_user
+from processor.analysis.lookup import UnknownName, current_state, require_tenant, resolve_group, resolve_user
 from processor.cli.app import DB_HELP, database_path, fail, main
 from processor.embedded import eventlog
 from processor.embedded.asof import parse_time
@@ -331,10 +332,9 @@ def alerts(webhook: str, tenant: str | None, from_start: bool, once: bool, inter
     def gave_up(alert: dict[str, Any], why: str) -> None:
         click.echo(f"licensing: gave up delivering a {alert['type']} alert to {webhook}: {why}", err=True)
 
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop ends it as Ctrl-C does
     with _store(db) as conn:
         if tenant is not None:
-            from processor.analysis.lookup import require_tenant
-
             require_tenant(conn, tenant)
         follower = AlertFollower(conn, tenant, from_start)
         sender = WebhookSender(webhook, on_give_up=gave_up)
