@@ -42,7 +42,7 @@ def frozen(state: TenantState) -> bytes:
 
     A pickle round trip rather than copy.deepcopy: on the 3,000-user demo tenant it took 33 ms of CPU against 83 ms
     (best of seven) while the state classes pickled as their field values, and 52 ms against 144 ms with the default
-    pickling of slotted dataclasses. A fix plan pickles the state once per error and unpickles it once per candidate.
+    pickling of slotted dataclasses. A fix plan pickles the state once per problem and unpickles it per candidate.
     """
     return pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
 
