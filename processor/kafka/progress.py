@@ -63,7 +63,9 @@ class TopicFollower:
             await self._consumer.stop()
 
 
-async def wait_until_projected(bootstrap: str, conn: sqlite3.Connection, timeout: float, poll: float = 0.25) -> bool:
+async def wait_until_projected(
+    bootstrap: str, conn: sqlite3.Connection, timeout: float, poll: float = 0.25
+) -> bool:
     """True once the workers have committed every input and the read models hold every decision.
 
     Checked twice in a row with the decisions log unchanged, because a worker commits its input offsets
