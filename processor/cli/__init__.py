@@ -1,6 +1,6 @@
-"""The `licensing` command line."""
+"""The `licensing` command line: the group (`app`) and its commands, one module per group of them."""
 
-from processor.cli import analyst  # noqa: F401  (registers the analyst's commands on `main`)
+from processor.cli import analyst, demo, kafka, serve, store
 from processor.cli.app import main
 
-__all__ = ["main"]
+__all__ = ["analyst", "demo", "kafka", "main", "serve", "store"]

@@ -1,35 +1,16 @@
-"""The demo's "Explore further" hints, analyst commands included, run as printed."""
+"""The demo suggests the analyst's commands (tests/cli/test_demo.py runs every suggestion as printed)."""
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+from tests.cli.test_demo import demo_directory, make_demo, suggested_commands
 
 
-def test_every_hint_the_demo_prints_runs_as_printed(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "LICENSING_DB"}
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # `licensing` and `sqlite-utils` as a shell finds them
-    demo = subprocess.run(
-        ["licensing", "demo", "--db", "demo.db", "--users", "200"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    lines = demo.stdout.split("Explore further", 1)[1].splitlines()
-    hints = [line.split("#", 1)[0].strip() for line in lines if line.strip().startswith(("licensing", "sqlite-utils"))]
-    assert any(hint.startswith("licensing explain") for hint in hints)
-    assert hints.index(next(h for h in hints if "fix-plan" in h)) < hints.index(
-        next(h for h in hints if "what-if" in h)
-    )
-    for hint in hints:
-        result = subprocess.run(shlex.split(hint), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, f"{hint}\n{result.stderr}"
-        assert "Traceback" not in result.stderr
+def test_the_demo_suggests_the_analysts_commands_for_a_user_in_error(tmp_path: Path) -> None:
+    result = make_demo(demo_directory(tmp_path))
+    assert result.returncode == 0, result.stderr
+    tools = [command.split()[1] for command in suggested_commands(result.stdout) if "--tenant" in command]
+    assert tools[-5:] == ["explain", "timeline", "report", "fix-plan", "what-if"]
+    explain = next(command for command in suggested_commands(result.stdout) if " explain " in command)
+    assert "--user" in explain and "@contoso.com" in explain
