@@ -11,6 +11,7 @@ entry that enters Error or ActiveWithError, or changes error code while in one.
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -18,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from events import parse_event
@@ -28,9 +30,11 @@ from processor.core.context import Output
 from processor.core.decide import decide_changes, new_tenant
 from processor.core.state import ERROR_STATES, TenantState
 from processor.embedded import eventlog
+from processor.embedded.database import open_database
 from processor.embedded.runtime import EmbeddedRuntime
 
 Alert = dict[str, Any]
+log = logging.getLogger("licensing.alerts")
 
 
 def alerts_of(state: TenantState, event: InputEvent, outputs: list[Output]) -> list[Alert]:
@@ -213,3 +217,49 @@ class WebhookSender:
         self.given_up += 1
         if self.on_give_up is not None:
             self.on_give_up(alert, why)
+
+
+class AlertService:
+    """`licensing serve --webhook`: a thread following the store's log (its own connection) and sending every alert,
+    beside the server's writer; the writer never waits for it, nor for the receiver."""
+
+    def __init__(
+        self,
+        database: Path,
+        url: str,
+        interval: float = 0.5,
+        on_give_up: Callable[[Alert, str], None] | None = None,
+    ) -> None:
+        self.database = database
+        self.interval = interval
+        self.sender = WebhookSender(url, on_give_up=on_give_up)
+        self._stopping = threading.Event()
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="alert-follower", daemon=True)
+
+    def start(self) -> None:
+        """Follow from the end of the log as it is now (returns once that position is taken)."""
+        self._thread.start()
+        self._started.wait()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop following, then deliver what is queued within `timeout` seconds."""
+        self._stopping.set()
+        self._thread.join()
+        self.sender.close(timeout)
+
+    def _follow(self) -> None:
+        conn = open_database(self.database)
+        try:
+            follower = AlertFollower(conn)
+            self._started.set()
+            while not self._stopping.is_set():
+                try:
+                    for alert in follower.poll():
+                        self.sender.send(alert)
+                except sqlite3.OperationalError as exc:  # e.g. locked past the busy timeout: look again later
+                    log.warning("alerts: could not read the log (%s); trying again", exc)
+                self._stopping.wait(self.interval)
+        finally:
+            self._started.set()
+            conn.close()

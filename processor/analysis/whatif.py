@@ -22,7 +22,7 @@ from typing import Any
 from events import ParseError, parse_event
 from events.inputs import InputEvent
 from processor.analysis.commands import Command
-from processor.analysis.lookup import current_state, group_label, resolve_sku
+from processor.analysis.lookup import current_state, group_label, require_tenant, resolve_sku
 from processor.core.catalog import Catalog, bits
 from processor.core.context import Output
 from processor.core.decide import STALE, decide_changes
@@ -74,9 +74,19 @@ def read_batch(conn: sqlite3.Connection, tenant_id: str, lines: Iterable[tuple[s
     return batch
 
 
-def what_if(conn: sqlite3.Connection, tenant_id: str, lines: Iterable[tuple[str, bytes]]) -> dict[str, Any]:
-    """The prediction for ingesting `lines` (origin, raw line) into the tenant (see the module docstring)."""
-    state = current_state(conn, tenant_id)  # rebuilt for this call alone: deciding on it writes nothing
+def what_if(
+    conn: sqlite3.Connection,
+    tenant_id: str,
+    lines: Iterable[tuple[str, bytes]],
+    state: TenantState | None = None,
+) -> dict[str, Any]:
+    """The prediction for ingesting `lines` (origin, raw line) into the tenant (see the module docstring).
+
+    `state`: a copy of the tenant's decided state to decide on (it is changed); else one is rebuilt from the store,
+    for this call alone. `conn` is only read."""
+    require_tenant(conn, tenant_id)
+    if state is None:
+        state = current_state(conn, tenant_id)
     batch = read_batch(conn, tenant_id, lines)
     before_catalog = state.catalog
     decided: list[tuple[InputEvent, str, list[Output]]] = []
