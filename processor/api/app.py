@@ -20,7 +20,8 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from processor.api import cloudevents
+from processor.analysis.alerts import AlertService
+from processor.api import analyst, cloudevents
 from processor.api.desk import CommandDesk, Desk
 from processor.api.graph import directory, groups, users
 from processor.api.graph.errors import BAD_REQUEST, GraphError, error_response
@@ -42,9 +43,14 @@ def create_app(settings: ServeSettings, routers: Sequence[APIRouter] = ()) -> Fa
         desk = open_desk(settings)
         desk.warm_up()
         app.state.services = Services(settings, ReadModels(settings.database), desk)
+        alerts = AlertService(settings.database, settings.webhook) if settings.webhook else None
+        if alerts is not None:
+            alerts.start()
         try:
             yield
         finally:
+            if alerts is not None:
+                alerts.stop(timeout=10)
             desk.close()
 
     app = FastAPI(
@@ -55,7 +61,7 @@ def create_app(settings: ServeSettings, routers: Sequence[APIRouter] = ()) -> Fa
         docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: /openapi.json is the document
         redoc_url=None,
     )
-    for graph_router in (users.router, groups.router, directory.router):
+    for graph_router in (users.router, groups.router, directory.router, analyst.router):
         app.include_router(graph_router, prefix=GRAPH_PREFIX)
     app.include_router(cloudevents.router)
     for router in routers:

@@ -18,6 +18,7 @@ class ServeSettings:
     read_only: bool = False  # commands (POST) are refused with 403
     max_body_bytes: int = MAX_BODY_BYTES
     bootstrap: str | None = None  # Kafka mode: serve a projector's database, publish commands to licensing.events
+    webhook: str | None = None  # alerts of new licence errors and group error status POSTed here (embedded mode)
 
 
 class UnsafeBind(ValueError):

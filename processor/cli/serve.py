@@ -33,6 +33,11 @@ from processor.cli.app import DB_HELP, database_path, fail, main
     help="Kafka mode: serve the database of `licensing project` and publish commands to licensing.events at "
     "HOST:PORT (their answers are 202: the workers decide them).",
 )
+@click.option(
+    "--webhook",
+    help="POST an alert per new licence error and per group whose error status changes to this URL "
+    "(as `licensing alerts` does; retried with back-off, never holding up a command).",
+)
 def serve(
     db: str | None,
     host: str,
@@ -41,6 +46,7 @@ def serve(
     read_only: bool,
     max_body_bytes: int,
     bootstrap: str | None,
+    webhook: str | None,
 ) -> None:
     """Serve Microsoft Graph v1.0 at /tenants/TENANT/v1.0 and CloudEvents at /events.
 
@@ -52,10 +58,15 @@ def serve(
       licensing serve --db demo.db
       licensing serve --db demo.db --host 0.0.0.0 --port 8443 --token "$(openssl rand -hex 32)"
       licensing serve --db kafka.db --bootstrap-server 127.0.0.1:9092   # beside `licensing project --db kafka.db`
+      licensing serve --db demo.db --webhook http://127.0.0.1:8080/licensing-alerts
     """
     from processor.api.server import CannotServe
     from processor.api.server import serve as run_server  # FastAPI and uvicorn load only for this command
 
+    if webhook is not None and not webhook.startswith(("http://", "https://")):
+        fail(f"--webhook {webhook!r} is not an http(s) URL")
+    if webhook is not None and bootstrap is not None:
+        fail("--webhook follows the embedded log; in Kafka mode the log is on the broker")
     settings = ServeSettings(
         Path(database_path(db)),
         host=host,
@@ -64,6 +75,7 @@ def serve(
         read_only=read_only,
         max_body_bytes=max_body_bytes,
         bootstrap=bootstrap,
+        webhook=webhook,
     )
     try:
         run_server(settings)

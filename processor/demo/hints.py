@@ -59,3 +59,18 @@ class Hints:
             (self.licensing("replay", "--db", db), "everything rebuilt from the event log"),
             (f"{program('sqlite-utils')} tables {shlex.quote(db)} --counts", "the read models"),
         ]
+
+    def analyst(self, user: str | None) -> list[tuple[str, str]]:
+        """(command, what it shows) of the analyst's tools; `user`: the userPrincipalName of a user in error."""
+        on = ("--tenant", self.tenant, "--db", str(self.db))
+        hints = []
+        if user is not None:
+            hints += [
+                (self.licensing("explain", *on, "--user", user), f"why {user} has or lacks each plan"),
+                (self.licensing("timeline", *on, "--user", user), f"every change of {user}'s licences, with its cause"),
+            ]
+        return hints + [
+            (self.licensing("report", "errors", *on), "one row per licence in error"),
+            (self.licensing("fix-plan", *on, "--out", "fixes.jsonl"), "the changes that clear the errors, as events"),
+            (self.licensing("what-if", *on, "fixes.jsonl"), "what ingesting them would change (nothing is written)"),
+        ]

@@ -56,13 +56,25 @@ def run_demo(db: Path, users: int, seed: int, events_file: Path | None, every_ro
         report.groups_needing_attention()
         report.rejections()
         out.print("\n[bold]Explore further[/]")
-        for command, what in report.hints.explore(as_of=events[len(events) // 2]["time"]):
+        explore = report.hints.explore(as_of=events[len(events) // 2]["time"])
+        for command, what in explore + report.hints.analyst(user_in_error(conn, tenant)):
             out.print(Text(f"  {what}:"))
             out.print(Text(f"    {command}"), soft_wrap=True)  # one line, to copy whole, however wide
         if events_file is not None:
             out.print(Text(f"  the events: {events_file}"), soft_wrap=True)
     finally:
         close_database(conn)
+
+
+def user_in_error(conn: sqlite3.Connection, tenant: str) -> str | None:
+    """The userPrincipalName of a user with a group licence in error (display names repeat; these do not)."""
+    row = conn.execute(
+        "SELECT u.user_principal_name FROM group_member_errors e JOIN users u ON u.tenant = e.tenant "
+        "AND u.user_id = e.user_id WHERE e.tenant = ? AND u.user_principal_name IS NOT NULL "
+        "ORDER BY e.error, u.user_principal_name LIMIT 1",
+        (tenant,),
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _lines(events: list[dict[str, Any]]) -> Iterator[tuple[str, bytes]]:

@@ -1,0 +1,143 @@
+"""A tenant built event by event into a real embedded store, for the analyst tools' tests: fixture F0 (SPEC §3.4)
+and one method per input event, in the words of the SPEC scenarios (tests/dsl.py does the same in memory)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from processor.embedded.database import open_database
+from processor.embedded.runtime import EmbeddedRuntime
+from projections.export import tenant_document
+from tests.dsl import CATALOG_DATA, SHORT, License, all_plans_except
+
+START = datetime(2026, 1, 5, 10, 0, 0, tzinfo=UTC)
+SKU_ID = {sku["short"]: sku["skuId"] for sku in CATALOG_DATA["skus"]}
+PLAN_ID = {p["servicePlanName"]: p["servicePlanId"] for sku in CATALOG_DATA["skus"] for p in sku["servicePlans"]}
+NAMES = {user["id"]: user["name"] for user in CATALOG_DATA["demoFixtureF0"]["users"]}
+
+__all__ = ["LoggedTenant", "PLAN_ID", "SKU_ID", "all_plans_except"]
+
+
+def cloud_event(tenant: str, n: int, event_type: str, data: dict[str, Any], source: str = "/test") -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"e{n}",
+        "source": source,
+        "type": event_type,
+        "time": (START + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tenant": tenant,
+        "data": data,
+    }
+
+
+class LoggedTenant:
+    """Events are ingested as they are sent (`pending` ones with `hold()`), through the real embedded runtime."""
+
+    def __init__(self, path: Path, f0: bool = True, tenant_id: str = "contoso", **config: Any) -> None:
+        self.path = path
+        self.tenant_id = tenant_id
+        self.conn: sqlite3.Connection = open_database(path)
+        self.runtime = EmbeddedRuntime(self.conn)
+        self.events: list[dict[str, Any]] = []
+        self.held: list[dict[str, Any]] | None = None
+        if not f0:
+            return
+        self.send("TenantConfigured", countryLetterCode=config.pop("country", "US"), **config)
+        for short, seats in CATALOG_DATA["demoFixtureF0"]["capacity"].items():
+            self.capacity(short, seats)
+        for user in CATALOG_DATA["demoFixtureF0"]["users"]:
+            data: dict[str, Any] = {
+                "userId": user["id"],
+                "displayName": user["name"],
+                "userPrincipalName": f"{user['name'].lower()}@contoso.com",
+                "proxyAddresses": [f"SMTP:{user['name'].lower()}@contoso.com"],
+            }
+            if user["usageLocation"]:
+                data["usageLocation"] = user["usageLocation"]
+            self.send("UserCreated", **data)
+
+    # ---- events ---------------------------------------------------------------------------------------------
+
+    def send(self, event_type: str, **data: Any) -> dict[str, Any]:
+        event = cloud_event(self.tenant_id, len(self.events) + 1, event_type, data)
+        self.events.append(event)
+        if self.held is not None:
+            self.held.append(event)
+        else:
+            self.ingest([event])
+        return event
+
+    def hold(self) -> None:
+        """Events sent from now on are only recorded (`release()` returns them), not ingested."""
+        self.held = []
+
+    def release(self) -> list[dict[str, Any]]:
+        held, self.held = self.held or [], None
+        return held
+
+    def ingest(self, events: list[dict[str, Any]]) -> None:
+        lines = [(f"test:{n}", json.dumps(e).encode()) for n, e in enumerate(events, 1)]
+        self.runtime.ingest(lines, writer="inline")
+
+    def capacity(self, short: str, enabled: int) -> None:
+        self.send("SubscriptionChanged", skuId=SHORT[short], prepaidUnits={"enabled": enabled})
+
+    def group(self, group_id: str, *licenses: License, name: str | None = None) -> None:
+        self.send("GroupCreated", groupId=group_id, displayName=name or group_id)
+        if licenses:
+            self.assign(group_id, add=list(licenses))
+
+    def assign(self, group_id: str, add: list[License] = [], remove: list[str] = []) -> None:
+        self.send("GroupLicensesChanged", groupId=group_id, addLicenses=_licenses(add), removeLicenses=_skus(remove))
+
+    def direct(self, user_id: str, add: list[License] = [], remove: list[str] = []) -> None:
+        self.send("UserLicensesChanged", userId=user_id, addLicenses=_licenses(add), removeLicenses=_skus(remove))
+
+    def add(self, group_id: str, *members: str) -> None:
+        for member in members:
+            self.send("GroupMemberAdded", groupId=group_id, memberId=member)
+
+    def remove(self, group_id: str, *members: str) -> None:
+        for member in members:
+            self.send("GroupMemberRemoved", groupId=group_id, memberId=member)
+
+    def update_user(self, user_id: str, **fields: Any) -> None:
+        self.send("UserUpdated", userId=user_id, **fields)
+
+    def reprocess_user(self, user_id: str) -> None:
+        self.send("LicenseReprocessRequested", userId=user_id)
+
+    def reprocess_group(self, group_id: str) -> None:
+        self.send("LicenseReprocessRequested", groupId=group_id)
+
+    # ---- then -----------------------------------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        return tenant_document(self.conn, self.tenant_id)
+
+    def entry_states(self) -> dict[tuple[str, str, str | None], tuple[str, str]]:
+        """(userId, skuPartNumber, assignedByGroup) -> (state, error) of every entry, from the export."""
+        return {
+            (user["id"], state["skuPartNumber"], state["assignedByGroup"]): (state["state"], state["error"])
+            for user in self.export()["users"]
+            for state in user["licenseAssignmentStates"]
+        }
+
+    def errors(self) -> set[tuple[str, str, str | None]]:
+        return {key for key, (state, _) in self.entry_states().items() if state in ("Error", "ActiveWithError")}
+
+
+def _licenses(licenses: list[License]) -> list[dict[str, Any]]:
+    result = []
+    for lic in licenses:
+        short, disabled = (lic, []) if isinstance(lic, str) else lic
+        result.append({"skuId": SHORT[short], "disabledPlans": list(disabled)})
+    return result
+
+
+def _skus(shorts: list[str]) -> list[str]:
+    return [SHORT[s] for s in shorts]
