@@ -210,7 +210,7 @@ def _manifest_time(root: Path, digest: Any) -> str | None:
     taken = manifest.get("takenAt") if isinstance(manifest, dict) else None
     if taken is None:
         return None
-    if not isinstance(taken, str) or not _is_time(taken):
+    if not isinstance(taken, str) or not is_time(taken):
         raise SnapshotError(f"{MANIFEST}: takenAt is not an RFC 3339 time with an offset: {taken!r}")
     return taken
 
@@ -285,7 +285,7 @@ def _state(raw: dict[str, Any], where: str) -> LicenseState:
     if state not in STATES:
         raise SnapshotError(f"{where}: state {state!r} is not one of {', '.join(STATES)}")
     last = _text(raw, "lastUpdatedDateTime", where)
-    if last is not None and not _is_time(last):
+    if last is not None and not is_time(last):
         raise SnapshotError(f"{where}: lastUpdatedDateTime is not an RFC 3339 time: {last!r}")
     group = _text(raw, "assignedByGroup", where)
     return LicenseState(
@@ -395,7 +395,8 @@ def _count(item: dict[str, Any], key: str, where: str) -> int:
     return value
 
 
-def _is_time(value: str) -> bool:
+def is_time(value: str) -> bool:
+    """Whether the text is an RFC 3339 time with an offset."""
     try:
         return instant(value).tzinfo is not None
     except ValueError:
