@@ -11,11 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-PAGE = 200  # items per page
+PAGE = 2  # items per page by default: every list of more than two items is paged
 
 
 @contextmanager
-def fake_graph(folder: Path, status: int = 200) -> Iterator[tuple[str, list[dict[str, str]]]]:
+def fake_graph(folder: Path, status: int = 200, page: int = PAGE) -> Iterator[tuple[str, list[dict[str, str]]]]:
     """(base URL, requests seen) of a server answering from `folder` (or with `status` and a Graph error body)."""
     seen: list[dict[str, str]] = []
 
@@ -37,10 +37,10 @@ def fake_graph(folder: Path, status: int = 200) -> Iterator[tuple[str, list[dict
                 return self._answer(404, {"error": {"code": "Request_ResourceNotFound", "message": name}})
             items = json.loads(path.read_text("utf-8"))["value"]
             start = int(query.get("$skiptoken", 0))
-            page: dict[str, object] = {"value": items[start : start + PAGE]}
-            if start + PAGE < len(items):
-                page["@odata.nextLink"] = f"{base}/{url.path.removeprefix('/v1.0/')}?$skiptoken={start + PAGE}"
-            self._answer(200, page)
+            answer: dict[str, object] = {"value": items[start : start + page]}
+            if start + page < len(items):
+                answer["@odata.nextLink"] = f"{base}/{url.path.removeprefix('/v1.0/')}?$skiptoken={start + page}"
+            self._answer(200, answer)
 
         def _answer(self, code: int, body: object) -> None:
             payload = json.dumps(body).encode()

@@ -15,11 +15,11 @@ from processor.catalog_file import load_catalog_data
 from processor.embedded.runtime import EmbeddedRuntime
 from projections.export import tenant_document
 
-GRAPH_KINDS = {  # kind -> (groupTypes, securityEnabled or None = as stored, mailEnabled)
-    "security": ([], None, False),
-    "mailEnabledSecurity": ([], None, True),
-    "m365": (["Unified"], None, True),
-    "distribution": ([], None, True),
+GRAPH_KINDS = {  # kind -> (groupTypes, mailEnabled); securityEnabled is stored as such
+    "security": ([], False),
+    "mailEnabledSecurity": ([], True),
+    "m365": (["Unified"], True),
+    "distribution": ([], True),
 }
 
 
@@ -89,7 +89,7 @@ def write_graph_snapshot(conn: sqlite3.Connection, tenant: str, folder: Path) ->
     groups = []
     for group in document["groups"]:
         kind, security = kinds[group["id"]]
-        types, _, mail = GRAPH_KINDS[kind]
+        types, mail = GRAPH_KINDS[kind]
         groups.append(
             {
                 "id": group["id"],
