@@ -127,6 +127,7 @@ async def _all_pages(
 
 
 async def _page(adapter: GraphRequestAdapter, info: RequestInformation) -> dict[str, Any]:
+    adapter.set_base_url_for_request_information(info)  # what the adapter does before sending: the full URL
     where = f"GET {info.url}"
     try:
         raw = await adapter.send_primitive_async(info, "bytes", ERRORS)
