@@ -62,7 +62,7 @@ def conformance_report(conn: sqlite3.Connection, tenant: str, folder: str | Path
     active = {user_id for (user_id,) in conn.execute(query, (tenant,))}
     ours = _our_entries(conn, tenant, active)
     entra = _entra_entries(snapshot)
-    context = _Context(snapshot, read_history(conn, tenant), shipped_catalog())
+    context = _Context(snapshot, read_history(conn, tenant, shipped_catalog()), shipped_catalog())
     differences = []
     for key in sorted(ours.keys() | entra.keys(), key=lambda k: (k[0], k[1], k[2] or "")):
         mine, theirs = ours.get(key), entra.get(key)

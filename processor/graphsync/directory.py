@@ -1,7 +1,9 @@
 """A tenant's directory as input events describe it: settings, seats, users, groups, memberships, assignments.
 
-Built from a snapshot (what Entra holds now) or from the database (what the log has told us so far), so that an
-import appends exactly the differences between the two.
+Built from a snapshot (what Entra holds now) or from the database (what the log has told us so far: the read models
+for profiles, groups and seats, the log for memberships and the licences asked), so that an import appends exactly
+the differences between the two. Licences count as asked, not as granted: one our rules refused is not asked again
+by the next import of the same snapshot.
 """
 
 from __future__ import annotations
@@ -93,21 +95,16 @@ def database_directory(conn: sqlite3.Connection, tenant: str, history: LogHistor
             directory.deleted_users.add(user_id)
         else:
             directory.users[user_id] = Profile(upn, name, location, tuple(json.loads(addresses)), bool(enabled))
-    for user_id, sku_id, plans in conn.execute(
-        "SELECT user_id, sku_id, disabled_plans FROM license_assignment_rows WHERE tenant = ? AND source = '' "
-        "ORDER BY user_id, sku_id",
-        (tenant,),
-    ):
-        directory.direct.setdefault(user_id, {})[sku_id] = tuple(json.loads(plans))
-    for group_id, name, kind, security, licenses in conn.execute(
-        "SELECT group_id, display_name, kind, security_enabled, assigned_licenses FROM groups "
+    directory.direct = {user: dict(asked) for user, asked in history.direct_licenses.items() if asked}
+    for group_id, name, kind, security in conn.execute(
+        "SELECT group_id, display_name, kind, security_enabled FROM groups "
         "WHERE tenant = ? AND deleted = 0 ORDER BY group_id",
         (tenant,),
     ):
         directory.groups[group_id] = GroupProfile(name, kind, bool(security))
-        assigned = {item["skuId"]: tuple(item["disabledPlans"]) for item in json.loads(licenses)}
-        if assigned:
-            directory.group_licenses[group_id] = assigned
+        asked = history.group_licenses.get(group_id)
+        if asked:
+            directory.group_licenses[group_id] = dict(asked)
     for group_id, members in history.members.items():
         kept = {member: kind for member, kind in members.items() if group_id in directory.groups}
         if kept:

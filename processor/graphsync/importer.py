@@ -1,8 +1,9 @@
 """`licensing import graph`: a snapshot folder into input events, appended to the log and decided.
 
 Everything is read and checked before the first event is written, so a snapshot with a problem imports nothing.
-The events are named after the snapshot's content (its digest and their position), and a tenant already in the
-database receives only what differs from the snapshot: importing the same snapshot twice appends nothing.
+A tenant already in the database receives only what differs from the snapshot: importing the same snapshot twice
+appends nothing. Event ids name the snapshot (its digest), the log's length when the import began and the event's
+position, so an import never reuses the id of an earlier event (which would make it a duplicate).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import orjson
 
 from processor.catalog_file import shipped_catalog
+from processor.embedded import eventlog
 from processor.embedded.runtime import EmbeddedRuntime, IngestSummary
 from processor.graphsync.directory import Directory, database_directory, snapshot_directory
 from processor.graphsync.history import read_history
@@ -53,7 +55,7 @@ def import_snapshot(
     desired = snapshot_directory(snapshot, products)
     _drop_unknown_plans(desired, products)
     runtime = EmbeddedRuntime(conn)  # creates the read models of a new database
-    history = read_history(conn, tenant)
+    history = read_history(conn, tenant, shipped_catalog())
     current = database_directory(conn, tenant, history)
     if current is None:
         steps = first_import_steps(snapshot, desired, products.known_sku, moment)
@@ -64,15 +66,16 @@ def import_snapshot(
     for kind, _, _ in steps:
         result.counts[kind] = result.counts.get(kind, 0) + 1
     if steps:
-        result.summary = runtime.ingest(_lines(steps, tenant, snapshot.digest, str(folder)), progress)
+        prefix = f"graph-{snapshot.digest[:16]}-{eventlog.last_seq(conn)}"
+        result.summary = runtime.ingest(_lines(steps, tenant, prefix, str(folder)), progress)
     return result
 
 
-def _lines(steps: list[Step], tenant: str, digest: str, origin: str) -> Iterator[tuple[str, bytes]]:
+def _lines(steps: list[Step], tenant: str, prefix: str, origin: str) -> Iterator[tuple[str, bytes]]:
     for number, (kind, data, time) in enumerate(steps, 1):
         event = {
             "specversion": "1.0",
-            "id": f"graph-{digest[:16]}-{number}",
+            "id": f"{prefix}-{number}",
             "source": SOURCE,
             "type": kind,
             "time": time,

@@ -152,3 +152,29 @@ def test_the_demo_tenant_survives_a_round_trip_through_graph_json(tmp_path: Path
 
 def _units(enabled: int) -> dict[str, int]:
     return {"enabled": enabled, "warning": 0, "suspended": 0, "lockedOut": 0}
+
+
+def test_an_assignment_our_rules_refuse_is_not_asked_again(snapshot_dir: Path, tmp_path: Path) -> None:
+    # Entra shows Eli, who has no usage location, holding E1 directly: our direct path refuses that.
+    entry = {"assignedByGroup": None, "disabledPlans": [], "error": "None", "skuId": E1, "state": "Active"}
+    edit(snapshot_dir, "users.json", lambda users: user(users, ELI)["licenseAssignmentStates"].append(entry))
+    db = tmp_path / "t.db"
+    cli("import", "graph", str(snapshot_dir), "--tenant", "fourth", "--db", str(db))
+    assert tenant_document(open_database(db), "fourth")["rejectedCommands"][0]["error"] == "InvalidUsageLocation"
+    before = logged(db)
+    cli("import", "graph", str(snapshot_dir), "--tenant", "fourth", "--db", str(db))
+    assert logged(db) == before
+
+
+def test_a_reimport_after_other_events_appends_under_fresh_ids(snapshot_dir: Path, tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    cli("import", "graph", str(snapshot_dir), "--tenant", "fourth", "--db", str(db))
+    live = tmp_path / "live.jsonl"
+    live.write_text(
+        '{"specversion":"1.0","id":"hr-7","source":"/hr-sync","type":"GroupMemberRemoved","time":"2026-02-03T08:00:00Z",'
+        f'"tenant":"fourth","data":{{"groupId":"{G_E3}","memberId":"{ANA}"}}}}\n'
+    )
+    cli("ingest", str(live), "--db", str(db))
+    again = cli("import", "graph", str(snapshot_dir), "--tenant", "fourth", "--db", str(db))
+    assert "accepted 1, duplicates 0" in again.stderr  # Ana's membership, as the snapshot still shows it
+    assert logged(db)[-1][0] == "GroupMemberAdded"
