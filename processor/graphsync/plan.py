@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from processor.core.rules.uniqueness import address_key
-from processor.graphsync.directory import UNITS, Directory, Licenses, Profile
+from processor.graphsync.directory import UNITS, Directory, GroupProfile, Licenses, Profile
 from processor.graphsync.history import LogHistory
 from processor.graphsync.snapshot import GraphUser, LicenseState, Snapshot, instant
 
@@ -61,22 +61,7 @@ def first_import_steps(snapshot: Snapshot, desired: Directory, known: Known, tim
     relocated = {user_id for user_id, es in entries.items() if _relocated(es) and user_id not in desired.direct}
     withheld = _withheld_addresses(desired, entries)
     capacities = _seat_capacities(desired, entries)
-    steps: list[Step] = [("TenantConfigured", {"countryLetterCode": desired.country}, start)]
-    steps += _plan_additions(desired.plans_added, start)
-    for sku_id, units in desired.subscriptions.items():
-        setup = capacities.get(sku_id, units)
-        steps.append(("SubscriptionChanged", {"skuId": sku_id, "prepaidUnits": setup}, start))
-    for user_id, profile in desired.users.items():
-        addresses = tuple(a for a in profile.proxy_addresses if a not in withheld.get(user_id, ()))
-        location = None if user_id in relocated else profile.usage_location
-        steps.append(("UserCreated", _created(user_id, profile, addresses, location), start))
-    for group_id, group in desired.groups.items():
-        steps.append(("GroupCreated", _group_created(group_id, group), start))
-    for group_id in desired.groups:
-        licenses = {**desired.group_licenses.get(group_id, {}), **held.get(group_id, {})}
-        if licenses:
-            steps.append(("GroupLicensesChanged", _group_licenses(group_id, licenses, []), start))
-
+    steps = _setup(desired, start, capacities, withheld, relocated, held)
     sources = _sources(desired, entries)
     added: set[tuple[str, str]] = set()
     quiet = [
@@ -89,7 +74,7 @@ def first_import_steps(snapshot: Snapshot, desired: Directory, known: Known, tim
     for source in quiet:
         steps.append(_activation(source, desired, start, added))
     awe = [s for s in sources if any(e.state == "ActiveWithError" for e in s.entries) and s.group_id is not None]
-    for source in sorted(awe, key=lambda s: s.time(start)):
+    for source in sorted(awe, key=lambda s: s.time(start)):  # applied before the change Entra could not complete
         steps.append(_activation(source, desired, start, added))
     applied = [s for s in sources if s.applied and (s.group_id, s.user_id) not in added]
     for source in sorted(applied, key=lambda s: s.time(start)):
@@ -196,6 +181,35 @@ def difference_steps(
 
 
 # ---- the parts ------------------------------------------------------------------------------------------------
+
+
+def _setup(
+    desired: Directory,
+    start: str,
+    capacities: dict[str, dict[str, int]],
+    withheld: dict[str, set[str]],
+    relocated: set[str],
+    held: dict[str, Licenses],
+) -> list[Step]:
+    """The tenant, its plans and seats, its users (shared addresses held back, relocated users still without their
+    location), its groups and their licences (with the SKUs they withdrew later), before any member is added."""
+    steps: list[Step] = [("TenantConfigured", {"countryLetterCode": desired.country}, start)]
+    steps += _plan_additions(desired.plans_added, start)
+    for sku_id, units in desired.subscriptions.items():
+        setup = capacities.get(sku_id, units)
+        steps.append(("SubscriptionChanged", {"skuId": sku_id, "prepaidUnits": setup}, start))
+    for user_id, profile in desired.users.items():
+        addresses = tuple(a for a in profile.proxy_addresses if a not in withheld.get(user_id, ()))
+        location = None if user_id in relocated else profile.usage_location
+        steps.append(("UserCreated", _created(user_id, profile, addresses, location), start))
+    for group_id, group in desired.groups.items():
+        steps.append(("GroupCreated", _group_created(group_id, group), start))
+    for group_id in desired.groups:
+        licenses = {**desired.group_licenses.get(group_id, {}), **held.get(group_id, {})}
+        if licenses:
+            steps.append(("GroupLicensesChanged", _group_licenses(group_id, licenses, []), start))
+
+    return steps
 
 
 def _known_entries(snapshot: Snapshot, desired: Directory, known: Known) -> dict[str, list[LicenseState]]:
@@ -379,7 +393,7 @@ def _profile_update(user_id: str, old: Profile, new: Profile) -> dict[str, Any]:
     return data
 
 
-def _group_created(group_id: str, group: Any) -> dict[str, Any]:
+def _group_created(group_id: str, group: GroupProfile) -> dict[str, Any]:
     return {
         "groupId": group_id,
         "displayName": group.display_name,
