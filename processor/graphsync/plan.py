@@ -98,86 +98,121 @@ def difference_steps(
     current: Directory, desired: Directory, snapshot: Snapshot, history: LogHistory, known: Known, time: str
 ) -> list[Step]:
     """Bring the tenant of the log (`current`, `history`) to the snapshot (`desired`)."""
-    since = history.last_time
     entries = _known_entries(snapshot, desired, known)
-
-    def when(source: Source) -> str:
-        """The entries' time if Entra updated them after the last import, else the snapshot's."""
-        moment = source.time(time)
-        return moment if _after(moment, since) and not _after(moment, time) else time
-
-    steps: list[Step] = []
-    if desired.country != current.country:
-        steps.append(("TenantConfigured", {"countryLetterCode": desired.country}, time))
-    steps += _plan_additions({k: v for k, v in desired.plans_added.items() if k not in current.plans_added}, time)
-    for sku_id in sorted(set(desired.subscriptions) | set(current.subscriptions)):
-        units = desired.subscriptions.get(sku_id, dict.fromkeys(UNITS, 0))
-        if units != current.subscriptions.get(sku_id, dict.fromkeys(UNITS, 0)):
-            steps.append(("SubscriptionChanged", {"skuId": sku_id, "prepaidUnits": units}, time))
-    touched: set[str] = set()  # users an event of this import concerns
-    for user_id, profile in desired.users.items():
-        if user_id in current.deleted_users:
-            steps.append(("UserRestored", {"userId": user_id}, time))
-            touched.add(user_id)
-        old = current.users.get(user_id)
-        if old is None or old.upn != profile.upn:  # UserUpdated cannot carry a new userPrincipalName
-            steps.append(
-                ("UserCreated", _created(user_id, profile, profile.proxy_addresses, profile.usage_location), time)
-            )
-            touched.add(user_id)
-        elif old != profile:
-            steps.append(("UserUpdated", _profile_update(user_id, old, profile), time))
-            touched.add(user_id)
-    for group_id, group in desired.groups.items():
-        if current.groups.get(group_id) != group:
-            steps.append(("GroupCreated", _group_created(group_id, group), time))
-
-    for user_id in current.users.keys() - desired.users.keys():
-        steps.append(("UserDeleted", {"userId": user_id}, time))  # Graph lists no deleted user: soft-deleted
-    for group_id, members in current.members.items():
-        for member_id in members.keys() - desired.members.get(group_id, {}).keys():
-            if group_id in desired.groups:
-                steps.append(("GroupMemberRemoved", {"groupId": group_id, "memberId": member_id}, time))
-                touched.add(member_id)
-    for user_id, licenses in current.direct.items():
-        removed = sorted(licenses.keys() - desired.direct.get(user_id, {}).keys())
-        if removed and user_id in desired.users:
-            steps.append(
-                ("UserLicensesChanged", {"userId": user_id, "addLicenses": [], "removeLicenses": removed}, time)
-            )
-            touched.add(user_id)
-    relicensed: set[str] = set()
-    for group_id in desired.groups:
-        before, after = current.group_licenses.get(group_id, {}), desired.group_licenses.get(group_id, {})
-        if before != after:
-            changed = {sku: plans for sku, plans in after.items() if before.get(sku) != plans}
-            withdrawn = sorted(before.keys() - after.keys())
-            steps.append(("GroupLicensesChanged", _group_licenses(group_id, changed, withdrawn), time))
-            relicensed.add(group_id)
-    for group_id in sorted(current.groups.keys() - desired.groups.keys()):
-        if current.group_licenses.get(group_id):  # Entra deletes only unlicensed groups: the licences went first
-            steps.append(
-                ("GroupLicensesChanged", _group_licenses(group_id, {}, sorted(current.group_licenses[group_id])), time)
-            )
-        steps.append(("GroupDeleted", {"groupId": group_id}, time))
-
+    changes = _Differences(current, desired, history.last_time, time)
     new_sources = [s for s in _sources(desired, entries) if _is_new(s, current, desired)]
+    for source in new_sources:  # a new user or group appears when its first membership does
+        changes.appears(source.user_id, changes.when(source))
+        if source.group_id is not None and source.group_id not in current.groups:
+            changes.appears(source.group_id, changes.when(source))
+    steps = changes.settings() + changes.profiles() + changes.removals()
     added: set[tuple[str, str]] = set()
-    ordered = sorted(new_sources, key=lambda s: (not s.applied, not s.entries, s.time(time)))
-    for source in ordered:
-        steps.append(_activation(source, desired, when(source), added))
-        touched.add(source.user_id)
+    for source in sorted(new_sources, key=lambda s: (not s.applied, not s.entries, instant(s.time(time)))):
+        steps.append(_activation(source, desired, changes.when(source), added))
+        changes.touched.add(source.user_id)
     for group_id, members in desired.members.items():
         for member_id, kind in members.items():
             if kind == "group" and member_id not in current.members.get(group_id, {}):
                 steps.append(("GroupMemberAdded", _member(group_id, member_id, kind), time))
+    return steps + changes.reprocesses(entries)
 
-    # Entra re-evaluated users after the last import with nothing of theirs changed (a Reprocess, a retry).
-    for user_id in sorted(_updated_since(entries, since) - touched):
-        if not any(user_id in desired.members.get(g, {}) for g in relicensed) and user_id in desired.users:
-            moments = [e.last_updated for e in entries[user_id] if e.last_updated and not _after(e.last_updated, time)]
-            steps.append(("LicenseReprocessRequested", {"userId": user_id}, max(moments, key=instant, default=time)))
-    return steps
+
+class _Differences:
+    """The steps between the directory of the log and the snapshot's, and which users they concern."""
+
+    def __init__(self, current: Directory, desired: Directory, since: str | None, time: str) -> None:
+        self.current, self.desired, self.since, self.time = current, desired, since, time
+        self.touched: set[str] = set()  # users an event of this import concerns
+        self.relicensed: set[str] = set()  # groups whose licences change
+        self.first_seen: dict[str, str] = {}  # new user or group -> time of its first membership
+
+    def when(self, source: Source) -> str:
+        """The entries' time if Entra updated them after the last import, else the snapshot's."""
+        moment = source.time(self.time)
+        return moment if _after(moment, self.since) and not _after(moment, self.time) else self.time
+
+    def appears(self, object_id: str, moment: str) -> None:
+        if object_id not in self.first_seen or _after(self.first_seen[object_id], moment):
+            self.first_seen[object_id] = moment
+
+    def settings(self) -> list[Step]:
+        current, desired, time = self.current, self.desired, self.time
+        steps: list[Step] = []
+        if desired.country != current.country:
+            steps.append(("TenantConfigured", {"countryLetterCode": desired.country}, time))
+        steps += _plan_additions({k: v for k, v in desired.plans_added.items() if k not in current.plans_added}, time)
+        for sku_id in sorted(set(desired.subscriptions) | set(current.subscriptions)):
+            units = desired.subscriptions.get(sku_id, dict.fromkeys(UNITS, 0))
+            if units != current.subscriptions.get(sku_id, dict.fromkeys(UNITS, 0)):
+                steps.append(("SubscriptionChanged", {"skuId": sku_id, "prepaidUnits": units}, time))
+        return steps
+
+    def profiles(self) -> list[Step]:
+        """Users restored, created or changed; groups created or changed."""
+        current, desired, time = self.current, self.desired, self.time
+        steps: list[Step] = []
+        for user_id, profile in desired.users.items():
+            if user_id in current.deleted_users:
+                steps.append(("UserRestored", {"userId": user_id}, time))
+                self.touched.add(user_id)
+            old = current.users.get(user_id)
+            if old is None or old.upn != profile.upn:  # UserUpdated cannot carry a new userPrincipalName
+                created = _created(user_id, profile, profile.proxy_addresses, profile.usage_location)
+                steps.append(("UserCreated", created, self.first_seen.get(user_id, time)))
+                self.touched.add(user_id)
+            elif old != profile:
+                steps.append(("UserUpdated", _profile_update(user_id, old, profile), time))
+                self.touched.add(user_id)
+        for group_id, group in desired.groups.items():
+            if current.groups.get(group_id) != group:
+                steps.append(("GroupCreated", _group_created(group_id, group), self.first_seen.get(group_id, time)))
+        return steps
+
+    def removals(self) -> list[Step]:
+        """Users and groups gone, memberships and direct licences removed, group licences changed: all before the
+        additions, so that the seats they free are there for them."""
+        current, desired, time = self.current, self.desired, self.time
+        steps: list[Step] = []
+        for user_id in current.users.keys() - desired.users.keys():
+            steps.append(("UserDeleted", {"userId": user_id}, time))  # Graph lists no deleted user: soft-deleted
+        for group_id, members in current.members.items():
+            for member_id in members.keys() - desired.members.get(group_id, {}).keys():
+                if group_id in desired.groups:
+                    steps.append(("GroupMemberRemoved", {"groupId": group_id, "memberId": member_id}, time))
+                    self.touched.add(member_id)
+        for user_id, licenses in current.direct.items():
+            removed = sorted(licenses.keys() - desired.direct.get(user_id, {}).keys())
+            if removed and user_id in desired.users:
+                body = {"userId": user_id, "addLicenses": [], "removeLicenses": removed}
+                steps.append(("UserLicensesChanged", body, time))
+                self.touched.add(user_id)
+        for group_id in desired.groups:
+            before, after = current.group_licenses.get(group_id, {}), desired.group_licenses.get(group_id, {})
+            if before != after:
+                changed = {sku: plans for sku, plans in after.items() if before.get(sku) != plans}
+                withdrawn = sorted(before.keys() - after.keys())
+                moment = self.first_seen.get(group_id, time)
+                steps.append(("GroupLicensesChanged", _group_licenses(group_id, changed, withdrawn), moment))
+                self.relicensed.add(group_id)
+        for group_id in sorted(current.groups.keys() - desired.groups.keys()):
+            if current.group_licenses.get(group_id):  # Entra deletes only unlicensed groups: the licences went first
+                withdrawn = sorted(current.group_licenses[group_id])
+                steps.append(("GroupLicensesChanged", _group_licenses(group_id, {}, withdrawn), time))
+            steps.append(("GroupDeleted", {"groupId": group_id}, time))
+        return steps
+
+    def reprocesses(self, entries: dict[str, list[LicenseState]]) -> list[Step]:
+        """Users Entra re-evaluated after the last import with nothing of theirs changed (a Reprocess, a retry)."""
+        steps: list[Step] = []
+        for user_id in sorted(_updated_since(entries, self.since) - self.touched):
+            licensed = any(user_id in self.desired.members.get(g, {}) for g in self.relicensed)
+            if not licensed and user_id in self.desired.users:
+                moments = [e.last_updated for e in entries[user_id] if e.last_updated]
+                moments = [m for m in moments if not _after(m, self.time)]
+                steps.append(
+                    ("LicenseReprocessRequested", {"userId": user_id}, max(moments, key=instant, default=self.time))
+                )
+        return steps
 
 
 # ---- the parts ------------------------------------------------------------------------------------------------

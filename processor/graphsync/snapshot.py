@@ -16,11 +16,12 @@ snapshot that breaks the format raises SnapshotError with one line naming the fi
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 ORGANIZATION, SKUS, USERS, GROUPS, MEMBERS, MANIFEST = (
     "organization.json",
@@ -52,6 +53,7 @@ GROUP_FIELDS = (
 STATES = ("Active", "ActiveWithError", "Disabled", "Error")
 NO_ERROR = "None"
 GRAPH_USER, GRAPH_GROUP = "#microsoft.graph.user", "#microsoft.graph.group"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class SnapshotError(ValueError):
@@ -185,10 +187,10 @@ def _load(root: Path, name: str, digest: Any) -> Any:
         raise SnapshotError(f"{name}: cannot read it ({exc.strerror})") from None
     digest.update(name.encode() + b"\0" + raw + b"\0")
     try:
-        return json.loads(raw.decode("utf-8-sig"))  # PowerShell's Set-Content -Encoding utf8 writes a BOM
-    except UnicodeDecodeError:
-        raise SnapshotError(f"{name}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
+        return orjson.loads(raw.removeprefix(UTF8_BOM))  # PowerShell's Set-Content -Encoding utf8 writes one
+    except orjson.JSONDecodeError as exc:
+        if "utf-8" in exc.msg.lower():
+            raise SnapshotError(f"{name}: not UTF-8 text") from None
         raise SnapshotError(f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 

@@ -32,8 +32,9 @@ PROBLEMS: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "bad JSON": (
         lambda f: (f / "users.json").write_text('{"value": [{"id": "x",}]}'),
-        "users.json: not valid JSON (line 1, column 23: Expecting property name",
+        "users.json: not valid JSON (line 1, column 22: trailing comma is not allowed)",
     ),
+    "not UTF-8": (lambda f: (f / "groups.json").write_bytes(b'{"value": ["caf\xe9"]}'), "groups.json: not UTF-8 text"),
     "not a list response": (
         lambda f: (f / "subscribedSkus.json").write_text('{"skus": []}'),
         'subscribedSkus.json: not a Graph list response {"value": [...]}',
@@ -82,3 +83,11 @@ def test_a_time_that_is_not_one(snapshot_dir: Path, tmp_path: Path) -> None:
     result = cli("import", "graph", str(snapshot_dir), "--tenant", "t", "--db", str(tmp_path / "t.db"), "--time", "May")
     assert result.exit_code == 1
     assert "is not an RFC 3339 time" in result.stderr
+
+
+def test_a_powershell_export_with_a_byte_order_mark_and_a_bare_list_is_read(snapshot_dir: Path, tmp_path: Path) -> None:
+    groups = json.loads((snapshot_dir / "groups.json").read_text("utf-8"))["value"]
+    (snapshot_dir / "groups.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(groups).encode())
+    result = cli("import", "graph", str(snapshot_dir), "--tenant", "fourth", "--db", str(tmp_path / "t.db"))
+    assert result.exit_code == 0, result.stderr
+    assert "2 GroupCreated" in result.stderr
