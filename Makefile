@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+.PHONY: demo serve test bench lint clean
 
 $(BIN)/licensing: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ $(VENV)/.dev: $(BIN)/licensing
 
 demo: $(BIN)/licensing
 	$(BIN)/licensing demo --db demo.db
+
+serve: $(BIN)/licensing  # Graph v1.0 and CloudEvents over the demo store, on 127.0.0.1:8000 (after `make demo`)
+	$(BIN)/licensing serve --db demo.db
 
 test: $(VENV)/.dev
 	$(BIN)/lint-imports  # the import contracts of pyproject.toml: a broken one fails the build

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["ingest", "replay", "group_pass", "scale", "memory", "kafka", "graph_import"]
+BENCHMARKS = ["ingest", "replay", "group_pass", "scale", "memory", "kafka", "api", "graph_import"]
 
 
 def main() -> None:

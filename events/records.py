@@ -12,17 +12,20 @@ name and fields, built from the wire model (`record_class`), so:
 
 A record class also knows whether msgspec can decode it exactly as pydantic validates it: each field's type is
 translated from pydantic's own compiled core schema, for a small whitelist of constructs (strict str with
-`min_length`, literals of strings, strict bool, strict int with `ge`, nullable, lists of these or of records,
+`min_length`, literals of strings, strict bool, strict int with `ge` and `le`, nullable, lists of these or of records,
 records). A `pattern` is not translated (Python's `re` and pydantic's regex engine differ, e.g. on `$` before a final
-newline): the field is decoded as a str and pydantic-core's own check of it runs after decoding (`_checks`). Anything
-else (a model validator, a pattern inside a list) makes the class, and every class holding it, pydantic-only.
+newline): the field is decoded as a str and pydantic-core's own check of it runs after decoding (`_checks`). A plain
+string's after-validator (the envelope's RFC 3339 `time`) is translated if declared with the pattern of the values it
+keeps as they are (`keeps_values_matching`): pydantic-core tests that pattern after decoding, and a value it does not
+match goes to pydantic. Anything else (a model validator, a pattern inside a list) makes the class, and
+every class holding it, pydantic-only.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar, Literal, cast
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, cast
 
 import msgspec
 from pydantic import BaseModel
@@ -33,6 +36,10 @@ UNSET: Any = msgspec.UNSET
 
 RECORD_OF: dict[type[BaseModel], type[Record]] = {}
 """Wire model -> its record class (filled by `record_class`)."""
+
+Validator = TypeVar("Validator", bound=Callable[[str], str])
+VALUES_KEPT: dict[Callable[[str], str], str] = {}
+"""Validator of a str -> the pattern of the values it keeps as they are (`keeps_values_matching`)."""
 
 Check = tuple[Callable[[Any], Any], Callable[[Any], bool]]  # (value at a path of the record, pydantic's test of it)
 
@@ -80,8 +87,19 @@ def _field_type(schema: dict[str, Any], config: dict[str, Any], path: str, check
         _only(schema, {"strict"})
         return bool
     if kind == "int" and _strict(schema, config):
-        _only(schema, {"strict", "ge"})
-        return Annotated[int, msgspec.Meta(ge=int(schema["ge"]))] if "ge" in schema else int
+        _only(schema, {"strict", "ge", "le"})
+        if "ge" not in schema and "le" not in schema:
+            return int
+        return Annotated[int, msgspec.Meta(ge=schema.get("ge"), le=schema.get("le"))]
+    if kind == "function-after" and schema["function"]["type"] == "no-info":
+        _only(schema, {"function", "schema"})
+        kept = VALUES_KEPT.get(schema["function"]["function"])
+        if kept is None or _field_type(schema["schema"], config, path, checks) is not str:
+            raise _Unsupported("a validator not declared with `keeps_values_matching`, or not of a plain str")
+        # pydantic-core tests the pattern, as it does a field's own (~0.07 us; Python's `re` takes ~0.2).
+        kept_schema = {"type": "str", "pattern": f"^(?:{kept})$"}
+        checks.append((operator.attrgetter(path), SchemaValidator(kept_schema).isinstance_python))
+        return str
     if kind == "nullable":
         _only(schema, {"schema"})
         # A pattern below a null reads None at its path, which the check passes (see `events.fastpath`).
@@ -101,6 +119,22 @@ def _field_type(schema: dict[str, Any], config: dict[str, Any], path: str, check
             checks.append((_below(path, value_at), test))
         return record
     raise _Unsupported(kind)
+
+
+def keeps_values_matching(pattern: str) -> Callable[[Validator], Validator]:
+    """Declare of a validator of a str that it returns, unchanged, every value that `pattern` (a regular expression
+    that Python's `re` and pydantic-core's engine read alike) matches in full. Only a validator so declared is
+    translated: a decoded value that the pattern matches is kept; any other goes to pydantic, which runs the
+    validator.
+
+    Why not call the validator itself after decoding: for the envelope's `time` that cost ~0.3 us a line more, a
+    quarter of a demo tenant's parse (1,618 against 1,303 ns a line; 1,075 against 785 on the bench workload)."""
+
+    def declare(validator: Validator) -> Validator:
+        VALUES_KEPT[validator] = pattern
+        return validator
+
+    return declare
 
 
 def _below(path: str, value_at: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -13,7 +13,34 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from events.records import keeps_values_matching
+from events.times import COMMON_TIMES, TimeFormatError, canonical_time
+
+# Bounds of the integers, so that no line carries a number the store cannot hold: SQLite's and the encoders'
+# integers are 64-bit, and a line whose number overflowed them would fail at the same place on every retry.
+MAX_SEATS = 10**9
+"""The most seats of one state a subscription may hold: the sums the decision core makes of them stay far below 2^63."""
+MAX_VERSION = 2**63 - 1
+"""The largest `version`: a signed 64-bit integer, as SQLite stores it (a counter, or a time in nanoseconds, fits)."""
+
+Seats = Annotated[StrictInt, Field(ge=0, le=MAX_SEATS, description="A count of seats, 0 to 10^9.")]
+Version = Annotated[
+    StrictInt,
+    Field(ge=0, le=MAX_VERSION, description="Ordering per aggregate, 0 to 2^63 - 1 (a signed 64-bit integer)."),
+]
 
 
 class Wire(BaseModel):
@@ -23,10 +50,10 @@ class Wire(BaseModel):
 
 
 class PrepaidUnits(Wire):
-    enabled: StrictInt = Field(0, ge=0)
-    warning: StrictInt = Field(0, ge=0)
-    suspended: StrictInt = Field(0, ge=0)
-    lockedOut: StrictInt = Field(0, ge=0)
+    enabled: Seats = 0
+    warning: Seats = 0
+    suspended: Seats = 0
+    lockedOut: Seats = 0
 
 
 class TenantSettingsInput(Wire):
@@ -50,7 +77,7 @@ class TenantConfiguredData(Wire):
 class SubscriptionChangedData(Wire):
     skuId: StrictStr = Field(min_length=1)
     prepaidUnits: PrepaidUnits = PrepaidUnits()
-    version: StrictInt | None = None
+    version: Version | None = None
 
 
 class ServicePlanAddedData(Wire):
@@ -74,7 +101,7 @@ class UserUpdatedData(Wire):
     proxyAddresses: list[StrictStr] | None = None
     accountEnabled: StrictBool | None = None
     displayName: StrictStr | None = None
-    version: StrictInt | None = None
+    version: Version | None = None
 
 
 class UserDeletedData(Wire):
@@ -101,13 +128,13 @@ class GroupMemberAddedData(Wire):
     groupId: StrictStr = Field(min_length=1)
     memberId: StrictStr = Field(min_length=1)
     memberType: Literal["user", "group"] = "user"
-    version: StrictInt | None = None
+    version: Version | None = None
 
 
 class GroupMemberRemovedData(Wire):
     groupId: StrictStr = Field(min_length=1)
     memberId: StrictStr = Field(min_length=1)
-    version: StrictInt | None = None
+    version: Version | None = None
 
 
 class LicenseToAdd(Wire):
@@ -119,7 +146,7 @@ class GroupLicensesChangedData(Wire):
     groupId: StrictStr = Field(min_length=1)
     addLicenses: list[LicenseToAdd] = []
     removeLicenses: list[StrictStr] = []
-    version: StrictInt | None = None
+    version: Version | None = None
 
 
 class UserLicensesChangedData(Wire):
@@ -147,13 +174,25 @@ CLEARABLE: dict[type[Wire], frozenset[str]] = {
 }
 
 
+@keeps_values_matching(COMMON_TIMES)
+def _rfc3339_time(text: str) -> str:
+    try:
+        return canonical_time(text)
+    except TimeFormatError as exc:
+        raise PydanticCustomError("rfc3339_time", "{reason}", {"reason": str(exc)}) from None
+
+
+RFC3339Time = Annotated[StrictStr, AfterValidator(_rfc3339_time)]
+"""An RFC 3339 time (`events.times`), kept with `t` and `z` in upper case."""
+
+
 class Envelope(Wire):
     """CloudEvents 1.0 structured-mode attributes shared by every event."""
 
     specversion: Literal["1.0"]
     id: StrictStr = Field(min_length=1)
     source: StrictStr = Field(min_length=1)
-    time: StrictStr = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+    time: RFC3339Time
     tenant: StrictStr = Field(min_length=1)
     datacontenttype: Literal["application/json"] | None = None
 

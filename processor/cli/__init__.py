@@ -1,6 +1,6 @@
-"""The `licensing` command line."""
+"""The `licensing` command line: the group (`app`) and its commands, one module per group of them."""
 
-from processor.cli import graph  # noqa: F401  (registers snapshot, import graph, conformance)
+from processor.cli import demo, graph, kafka, serve, store
 from processor.cli.app import main
 
-__all__ = ["main"]
+__all__ = ["demo", "graph", "kafka", "main", "serve", "store"]

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from processor.core.catalog import Catalog, bits
-from processor.core.state import COUNT, DEPENDENCY, EXCLUSIVE, LOCATION, OTHER, UNIQUENESS
 
 INHERITED_MESSAGE = "User license is inherited from a group membership and it cannot be removed directly from the user."
 NO_LOCATION_MESSAGE = "License assignment cannot be done for user with invalid usage location."
@@ -163,13 +162,3 @@ def _other_detail(catalog: Catalog, failed: dict[str, str]) -> dict[str, Any]:
         "message": f"Not assigned because another license of the same group failed: {names}.",
         "suggestedFix": f"Fix the failing sibling license ({names}); this one is then assigned with it.",
     }
-
-
-ISSUE_LABELS = {  # Microsoft 365 admin center "Actions needed" issue column (SPEC §5.2)
-    COUNT: "Not enough licenses",
-    EXCLUSIVE: "Conflicting service plans",
-    DEPENDENCY: "Missing dependent service plans",
-    LOCATION: "Usage location not allowed",
-    UNIQUENESS: "Proxy address violation",
-    OTHER: "Other",
-}

@@ -170,23 +170,25 @@ def test_an_ingest_ends_with_a_snapshot_once_replaying_would_cost_more_than_pick
 def test_a_snapshot_of_another_state_layout_is_ignored_and_the_tenant_rebuilt_from_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A snapshot pickled by a version whose state classes had other fields must not be unpickled into today's
+    """A snapshot written by a version whose state classes had other fields must not be decoded into today's
     classes (objects missing fields fail later, deep in a decision): the tenant is rebuilt from the log."""
     import processor.embedded.runtime as embedded
+    from processor.catalog_file import shipped_catalog
     from processor.embedded.database import open_database
+    from processor.statecodec import VERSION_BYTES, state_version
 
     lines = _small_batches_frequent_snapshots(monkeypatch)
     runtime = embedded.EmbeddedRuntime(open_database(tmp_path / "log.db"))
     runtime.ingest(lines)
     expected = runtime.tenants["contoso"]
     ((taken, blob),) = runtime.conn.execute("SELECT event_seq, state FROM snapshots WHERE tenant = 'contoso'")
-    assert taken > 0 and blob.startswith(embedded.STATE_FORMAT)
+    assert taken > 0 and blob.startswith(state_version(shipped_catalog()))
 
     same_layout = embedded.EmbeddedRuntime(open_database(tmp_path / "log.db"))
     assert same_layout.tenant("contoso") == expected
     assert same_layout._snapshotted["contoso"] == taken  # the snapshot was used
 
-    other_layout = bytes(16) + blob[len(embedded.STATE_FORMAT) :]
+    other_layout = bytes(VERSION_BYTES) + blob[VERSION_BYTES:]
     runtime.conn.execute("UPDATE snapshots SET state = ? WHERE tenant = 'contoso'", (other_layout,))
     rebuilt = embedded.EmbeddedRuntime(open_database(tmp_path / "log.db"))
     assert rebuilt.tenant("contoso") == expected

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from processor.core.messages import ISSUE_LABELS
+from processor.demo.labels import ISSUE_LABELS
 from tests.dsl import PLANS_OF, Scenario, all_plans_except
 
 E3_PLANS = set(PLANS_OF["E3"])
