@@ -5,7 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["ingest", "replay", "group_pass", "scale", "memory", "many_groups", "many_tenants", "kafka", "api"]
+BENCHMARKS = [
+    "ingest",
+    "replay",
+    "group_pass",
+    "scale",
+    "memory",
+    "many_groups",
+    "many_tenants",
+    "kafka",
+    "api",
+    "graph_import",
+]
 
 
 def main() -> None:

@@ -55,6 +55,7 @@ def test_every_command_is_registered() -> None:
     result = ok(subprocess.run([str(LICENSING), "--help"], capture_output=True, text=True, check=False))
     commands = {"ingest", "export", "replay", "demo", "broker", "topics", "publish", "worker", "project", "wait"}
     commands |= {"serve", "verify", "explain", "timeline", "what-if", "fix-plan", "reprocess", "alerts", "report"}
+    commands |= {"snapshot", "import", "conformance"}
     listed = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()}
     assert listed == commands
 
