@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from processor.api import cloudevents
+from processor.api import cloudevents, dashboard
 from processor.api.desk import CommandDesk
 from processor.api.graph import directory, groups, users
 from processor.api.graph.errors import BAD_REQUEST, GraphError, error_response
@@ -54,6 +54,7 @@ def create_app(settings: ServeSettings, routers: Sequence[APIRouter] = ()) -> Fa
     for graph_router in (users.router, groups.router, directory.router):
         app.include_router(graph_router, prefix=GRAPH_PREFIX)
     app.include_router(cloudevents.router)
+    app.include_router(dashboard.router)
     for router in routers:
         app.include_router(router)
     _answer_errors_as_graph(app)
