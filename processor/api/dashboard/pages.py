@@ -121,6 +121,7 @@ class ErrorRow:
     sign_in: str
     member: bool | None  # None: membership not known here (Kafka mode)
     product: str
+    part_number: str
     state: str
     error: str
     reason: str
@@ -154,6 +155,7 @@ def group_page(request: Request, board: Board, tenant: str, group_id: str, after
             (users[e.user_id].user_principal_name or "") if e.user_id in users else "",
             None if membership is None else e.user_id in membership.members,
             names.product(e.sku_id, e.sku_part_number),
+            e.sku_part_number,
             e.state,
             e.error,
             names.text(e.reason),
