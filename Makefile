@@ -3,7 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: demo test bench lint clean chromium
 
 $(BIN)/licensing: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +20,20 @@ $(VENV)/.dev: $(BIN)/licensing
 demo: $(BIN)/licensing
 	$(BIN)/licensing demo --db demo.db
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev chromium
 	$(BIN)/lint-imports  # the import contracts of pyproject.toml: a broken one fails the build
 	$(BIN)/pytest
+
+# The dashboard's browser test drives Debian's Chromium (Playwright, no browser download): installed here as root.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+		else \
+			echo "make test needs $(CHROMIUM): install Debian's chromium and chromium-driver packages (as root: apt-get install -y chromium chromium-driver)" >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench
