@@ -99,7 +99,15 @@ def _unix(day: str) -> int:
     return int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
 
 
-@router.get("/dashboard/static/{name}", summary="Dashboard: its script, styles and charting library")
+@router.get(
+    "/dashboard/static/{name}",
+    summary="Dashboard: its script, styles and charting library",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/javascript": {}, "text/css": {}, "text/plain": {}}, "description": "The file."},
+        404: {"description": "Not one of the dashboard's files."},
+    },
+)
 def static_file(name: str) -> Response:
     media_type = STATIC.get(name)
     if media_type is None:

@@ -24,7 +24,10 @@ ATTENTION_PAGE = 20
 HISTORY_PAGE = 20
 HTML: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}}, "description": "The page."},
-    400: {"content": {"text/html": {}}, "description": "A malformed page key; one line says which."},
+    400: {
+        "content": {"text/html": {}, "application/json": {}},
+        "description": "A malformed page key (a page) or query parameter (Graph's error object); one line says which.",
+    },
     404: {"content": {"text/html": {}}, "description": "No such tenant, group or user."},
 }
 router = APIRouter(tags=["Dashboard"], responses=HTML)
