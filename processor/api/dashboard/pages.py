@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from processor.api.dashboard.names import Names
+from processor.api.dashboard.queries import ACTIVITIES
 from processor.api.dashboard.render import CannotShow, page, page_key, shows_problems
 from processor.api.dashboard.services import Board
 from processor.api.desk import StateUnavailable
@@ -61,7 +62,7 @@ def overview_page(
         products = reads.products(tenant)
         attention, attention_total = board.queries.attention(tenant, offset, ATTENTION_PAGE)
         counts = {
-            "users": reads.count_users(tenant),
+            "users": board.queries.count_users(tenant),
             "groups": reads.count_groups(tenant),
             "groups_in_error": attention_total,
             "rejected": board.queries.count_refusals(tenant),
@@ -372,6 +373,6 @@ def audit_page(request: Request, board: Board, tenant: str, before: Text = None,
         names=names,
         entries=entries,
         activity=activity or "",
-        activities=board.queries.activities(tenant),
+        activities=ACTIVITIES,
         next_before=entries[-1].row if more else None,
     )
