@@ -25,8 +25,10 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def playwright() -> Iterator[Playwright]:
+    """Playwright's driver for one test: while it runs, its event loop is the thread's, so it must not outlive the
+    test (a later `asyncio.run` would fail)."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
     with sync_playwright() as driver:
