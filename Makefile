@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: demo serve kafka-demo test bench lint clean chromium
 
 $(BIN)/licensing: pyproject.toml
@@ -26,9 +28,20 @@ serve: $(BIN)/licensing  # Graph v1.0 and CloudEvents over the demo store, on 12
 kafka-demo: $(VENV)/.dev
 	$(BIN)/python -m processor.kafka.walkthrough examples/quickstart.jsonl --tenant contoso --db kafka-demo.db
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev chromium
 	$(BIN)/lint-imports  # the import contracts of pyproject.toml: a broken one fails the build
 	$(BIN)/pytest
+
+# The dashboard's browser test drives Debian's Chromium (Playwright, no browser download): installed here as root.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+		else \
+			echo "make test needs $(CHROMIUM): install Debian's chromium and chromium-driver packages (as root: apt-get install -y chromium chromium-driver)" >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from processor.analysis.alerts import AlertService
-from processor.api import analyst, cloudevents
+from processor.api import analyst, cloudevents, dashboard
 from processor.api.desk import CommandDesk, Desk
 from processor.api.graph import directory, groups, users
 from processor.api.graph.errors import BAD_REQUEST, GraphError, error_response
@@ -64,6 +64,7 @@ def create_app(settings: ServeSettings, routers: Sequence[APIRouter] = ()) -> Fa
     for graph_router in (users.router, groups.router, directory.router, analyst.router):
         app.include_router(graph_router, prefix=GRAPH_PREFIX)
     app.include_router(cloudevents.router)
+    app.include_router(dashboard.router)
     for router in routers:
         app.include_router(router)
     _answer_errors_as_graph(app)

@@ -1,0 +1,78 @@
+"""The dashboard's history, read from an embedded store's decisions log: days in UTC, late arrivals on the latest
+day, users in error counted once however many of their entries fail, and a store without a log drawing nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import orjson
+
+from processor.api.dashboard.history import TENANT_WIDE, DaySeries, LogHistory, day_of
+from processor.catalog_file import shipped_catalog
+from processor.embedded.database import open_database
+from processor.embedded.runtime import EmbeddedRuntime
+from tests.dashboard.test_paging import event
+
+
+def test_days_are_utc_dates_and_late_arrivals_count_on_the_latest_day() -> None:
+    assert day_of("2026-03-01T23:30:00-02:00") == "2026-03-02"
+    assert day_of("2026-03-01T00:10:00+01:00") == "2026-02-28"
+    series = DaySeries()
+    series.record("2026-03-02", (1,))
+    series.record("2026-03-01", (2,))  # decided after the 2nd: it holds from then
+    series.record("2026-03-03", (3,))
+    assert (series.days, series.values) == (["2026-03-02", "2026-03-03"], [(2,), (3,)])
+
+
+def decided(db: Path, events: list[dict[str, object]]) -> None:
+    conn = open_database(db)
+    try:
+        EmbeddedRuntime(conn).ingest([(f"test #{n}", orjson.dumps(e)) for n, e in enumerate(events)], writer="inline")
+    finally:
+        conn.close()
+
+
+def test_a_user_failing_two_products_of_a_group_is_one_user_in_error(tmp_path: Path) -> None:
+    steps = [
+        ("TenantConfigured", {"countryLetterCode": "US"}),
+        ("SubscriptionChanged", {"skuId": "ENTERPRISEPACK", "prepaidUnits": {"enabled": 1}}),
+        ("SubscriptionChanged", {"skuId": "EMS", "prepaidUnits": {"enabled": 1}}),
+        ("GroupCreated", {"groupId": "g"}),
+        ("UserCreated", {"userId": "first", "usageLocation": "US"}),
+        ("UserCreated", {"userId": "second", "usageLocation": "US"}),
+        ("GroupMemberAdded", {"groupId": "g", "memberId": "first"}),
+        ("GroupMemberAdded", {"groupId": "g", "memberId": "second"}),
+        ("GroupLicensesChanged", {"groupId": "g", "addLicenses": [{"skuId": "ENTERPRISEPACK"}, {"skuId": "EMS"}]}),
+    ]
+    db = tmp_path / "history.db"
+    decided(db, [event(n, kind, data) for n, (kind, data) in enumerate(steps)])
+    history = LogHistory(db)
+    history.catch_up()
+    assert history.errors_series("fabrikam", "g").values[-1] == (1,)  # "second": both products in error
+    assert history.errors_series("fabrikam", TENANT_WIDE).values[-1] == (1,)
+    ems = shipped_catalog().resolve_sku("EMS")
+    assert ems is not None and history.product_series("fabrikam", ems.sku_id).values[-1] == (1, 1)
+    events = history.user_events("fabrikam", "second", None, 10)
+    assert [e.type for e in events] == ["GroupLicensesChanged"]
+    assert sorted((c.sku_part_number, c.state, c.error) for c in events[0].changes) == [
+        ("EMS", "Error", "CountViolation"),
+        ("ENTERPRISEPACK", "Error", "CountViolation"),
+    ]
+
+    more = [event(100, "SubscriptionChanged", {"skuId": "ENTERPRISEPACK", "prepaidUnits": {"enabled": 2}})]
+    more.append(event(101, "SubscriptionChanged", {"skuId": "EMS", "prepaidUnits": {"enabled": 2}}))
+    more.append(event(102, "LicenseReprocessRequested", {"userId": "second"}))
+    decided(db, more)
+    history.catch_up()  # reads only the new blocks
+    assert history.errors_series("fabrikam", "g").values[-1] == (0,)
+    assert [e.type for e in history.user_events("fabrikam", "second", None, 10)][0] == "LicenseReprocessRequested"
+
+
+def test_a_store_without_a_decisions_log_has_no_history(tmp_path: Path) -> None:
+    db = tmp_path / "read-models-only.db"
+    sqlite3.connect(db).execute("CREATE TABLE users (tenant TEXT)").connection.close()
+    history = LogHistory(db)
+    history.catch_up()
+    assert not history.kept()
+    assert history.errors_series("fabrikam", TENANT_WIDE).values == []
