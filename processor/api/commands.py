@@ -73,7 +73,10 @@ def submit(store: Services, commands: list[Command]) -> list[Outcome]:
     outcomes = []
     for c in commands:
         rejection = ingested.rejection_of(c.event_id)
-        if rejection is None and ingested.summary.duplicates:  # decided before: its refusal, if any, is on record
+        # Decided before: its refusal, if any, is on record. A retry carries a new `time`, so the log sees the same
+        # id with another line (an IdConflict dead letter) rather than a plain duplicate; both mean "already decided".
+        retried = ingested.summary.duplicates or ingested.summary.id_conflicts
+        if rejection is None and retried:
             earlier = store.reads.rejection_of(c.tenant, c.event_id)
             if earlier is not None:
                 rejection = Rejection(
