@@ -189,7 +189,8 @@ def test_a_port_in_use_or_an_unopenable_database_is_a_one_line_failure(tmp_path:
         port = taken.getsockname()[1]
         in_use = serve("--db", str(tmp_path / "new.db"), "--port", str(port))
     directory = serve("--db", str(tmp_path), "--port", str(free_port()))
-    for result, says in ((in_use, f"cannot bind 127.0.0.1:{port}"), (directory, "is a directory, not a licensing database")):
+    expected = ((in_use, f"cannot bind 127.0.0.1:{port}"), (directory, "is a directory, not a licensing database"))
+    for result, says in expected:
         assert result.returncode != 0
         message = result.stderr.strip()
         assert len(message.splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
