@@ -156,13 +156,19 @@ class UserLicensesChangedData(Wire):
 
 
 class LicenseReprocessRequestedData(Wire):
+    """The admin's Reprocess of one user, one group, every user in error (`allErrors: true`), or every user in error
+    on one product (`skuId`, GUID or part number): exactly one of them."""
+
     userId: StrictStr | None = Field(None, min_length=1)
     groupId: StrictStr | None = Field(None, min_length=1)
+    allErrors: StrictBool | None = None
+    skuId: StrictStr | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def exactly_one_target(self) -> LicenseReprocessRequestedData:
-        if (self.userId is None) == (self.groupId is None):
-            raise ValueError("exactly one of userId, groupId is required")
+        targets = [self.userId is not None, self.groupId is not None, self.allErrors is True, self.skuId is not None]
+        if sum(targets) != 1 or self.allErrors is False:
+            raise ValueError("exactly one of userId, groupId, allErrors (true) or skuId is required")
         return self
 
 

@@ -1,8 +1,8 @@
 """Reprocess (SPEC §6.3): the admin's Reprocess for users, groups, every user in error, or every user in error on
 one product, appended to the log and decided like any ingested event. No 20-user limit.
 
-Every user in error, or in error on a product, is reprocessed oldest error first, so that seats go to those who
-waited longest (SPEC §6.10).
+`--all-errors` and `--sku` are one `LicenseReprocessRequested` each (`allErrors: true`, `skuId`): the core
+reprocesses every such user, oldest error first, so that seats go to those who waited longest.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from processor.analysis.commands import CommandBatch, event_lines, now
 from processor.analysis.lookup import require_tenant, resolve_sku
+from processor.core.decide import users_in_error as core_users_in_error
 from processor.core.state import ERROR_STATES, TenantState
 from processor.embedded.runtime import EmbeddedRuntime
 
@@ -20,16 +21,10 @@ SOURCE = "/reprocess"
 
 
 def users_in_error(state: TenantState, sku: str | None = None) -> list[str]:
-    """Users with an entry in Error or ActiveWithError (of the product, if given), oldest error first."""
+    """Users with an entry in Error or ActiveWithError (of the product, if given), oldest error first: those the
+    core reprocesses for `allErrors` / `skuId`."""
     sku_id = resolve_sku(state.catalog, sku).sku_id if sku is not None else None
-    oldest: dict[str, str] = {}
-    for user in state.users.values():
-        for entry in user.entries.values():
-            if entry.state in ERROR_STATES and (sku_id is None or entry.sku_id == sku_id):
-                since = entry.first_error_at or entry.last_updated
-                if user.user_id not in oldest or since < oldest[user.user_id]:
-                    oldest[user.user_id] = since
-    return sorted(oldest, key=lambda user_id: (oldest[user_id], user_id))
+    return [user.user_id for user in core_users_in_error(state, sku_id)]
 
 
 def error_count(state: TenantState) -> int:
@@ -50,9 +45,14 @@ def reprocess(
     require_tenant(conn, tenant_id)
     runtime = EmbeddedRuntime(conn)
     state = runtime.tenant(tenant_id)
-    targets: list[dict[str, str]] = [{"groupId": g} for g in groups] + [{"userId": u} for u in users]
+    targets: list[dict[str, Any]] = [{"groupId": g} for g in groups] + [{"userId": u} for u in users]
+    covered = len(targets)
     if all_errors or sku is not None:
-        targets += [{"userId": u} for u in users_in_error(state, sku)]
+        covered += len(users_in_error(state, None if all_errors else sku))
+    if all_errors:
+        targets.append({"allErrors": True})  # one command: the core reprocesses every user in error
+    elif sku is not None:
+        targets.append({"skuId": resolve_sku(state.catalog, sku).sku_id})
     before = error_count(state)
     batch = CommandBatch(tenant_id, SOURCE, time or now(), "reprocess")
     for target in targets:
@@ -61,7 +61,7 @@ def reprocess(
     after = error_count(runtime.tenant(tenant_id))
     return {
         "tenant": tenant_id,
-        "requested": len(targets),
+        "requested": covered,
         "accepted": summary.accepted,
         "duplicates": summary.duplicates,
         "errorsBefore": before,

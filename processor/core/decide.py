@@ -26,7 +26,7 @@ from processor.core.outputs import Output, enveloped
 from processor.core.rules.grant import Grant
 from processor.core.rules.seats import holds_seat, seat_failure
 from processor.core.rules.uniqueness import index_addresses
-from processor.core.state import APPLIED_STATES, ERROR, Group, Settings, Subscription, TenantState, User
+from processor.core.state import APPLIED_STATES, ERROR, ERROR_STATES, Group, Settings, Subscription, TenantState, User
 from processor.core.views import license_list
 
 APPLIED = "applied"
@@ -528,6 +528,27 @@ def _reprocess(ctx: EventContext, event: ev.LicenseReprocessRequested) -> None:
         group_pass(ctx, group)
     elif data.userId is not None:
         evaluate_user(ctx, _user(ctx, data.userId))
+    else:  # every user in error, or in error on one product: no 20-user limit
+        sku_id = None
+        if data.skuId is not None:
+            sku_id = _resolve_sku(ctx, event, data.skuId)
+            if sku_id is None:
+                return
+        for user in users_in_error(ctx.tenant, sku_id):
+            evaluate_user(ctx, user)
+
+
+def users_in_error(tenant: TenantState, sku_id: str | None = None) -> list[User]:
+    """The users with an entry in Error or ActiveWithError (on `sku_id`, if given), oldest error first, so that
+    seats freed or bought go to those who waited longest."""
+    since: dict[str, str] = {}
+    for user in tenant.users.values():
+        for entry in user.entries.values():
+            if entry.state in ERROR_STATES and (sku_id is None or entry.sku_id == sku_id):
+                first = entry.first_error_at or entry.last_updated
+                if user.user_id not in since or first < since[user.user_id]:
+                    since[user.user_id] = first
+    return [tenant.users[user_id] for user_id in sorted(since, key=lambda user_id: (since[user_id], user_id))]
 
 
 # Fast paths for the commonest events that decide nothing: each does what its handler would, or returns False having
