@@ -25,7 +25,7 @@ def wait_for_progress(kafka: Cluster, db: Path, beyond: int, timeout: float = 60
 
 def test_projector_killed_mid_stream_and_restarted(kafka: Cluster, embedded: Callable[..., Embedded]) -> None:
     path = kafka.tmp / "demo.jsonl"
-    write_jsonl(generate_demo_events(users=500), path)
+    write_jsonl(generate_demo_events(users=6000), path)  # decisions span several 20,000-decision transactions
     reference = embedded(path)
     total = len(reference.decisions()["contoso"])
     db = kafka.tmp / "kafka.db"
