@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from events.fastpath import DECODE_FAILURES, NESTING, decode, may_nest_too_deep
+from events.fastpath import parse_fast
 from events.inputs import InputEvent
-from events.records import UNSET, to_record
+from events.records import to_record
 from events.wire import INPUT_TYPES, input_event_adapter
 
 
@@ -19,29 +19,17 @@ class ParseError(ValueError):
         self.tenant = tenant
 
 
-_decode, _DECODE_FAILURES, _UNSET, _SHORT = decode, DECODE_FAILURES, UNSET, 2 * NESTING
 # The validator itself, without TypeAdapter's per-call Python wrapper (~0.15 us a line).
 _validate_json = input_event_adapter.validator.validate_json
 
 
 def parse_event(raw: bytes | str) -> InputEvent:
     # Most lines are plainly valid events of the types msgspec decodes into records, with pydantic-core's tests of
-    # their patterns after it (events/fastpath.py; this is `parse_fast` inlined, a call less per line). Every other
-    # line, valid or not, is validated by pydantic, the validator of record, whose errors give the reasons; its models
-    # are then turned into the same records.
-    event = None
-    if len(raw) < _SHORT or not may_nest_too_deep(raw):
-        try:
-            event = _decode(raw)
-        except _DECODE_FAILURES:
-            pass
+    # their patterns after it (events/fastpath.py). Every other line, valid or not, is validated by pydantic, the
+    # validator of record, whose errors give the reasons; its models are then turned into the same records.
+    event = parse_fast(raw)
     if event is not None:
-        for value_at, accepts in event._checks:
-            value = value_at(event)
-            if value is not None and value is not _UNSET and not accepts(value):
-                break
-        else:
-            return event  # type: ignore[no-any-return]
+        return event  # type: ignore[return-value]
     try:
         model = _validate_json(raw)
     except ValidationError as exc:

@@ -160,16 +160,10 @@ class ProjectionStore:
             return
         check = position <= self._stored_top.get(stream, -1)
         keyed_by_decision = self._keyed_by_decision
-        pending = self._pending
-        # _stage's loop, inlined: it runs for every output of an ingest, and spares a method call per output
         for n, (kind, data) in enumerate(outputs):
             # the output's id (output_event's), worked out only for the models keyed by it; the others ignore it
             decision_id = f"{cause}#{n}" if kind in keyed_by_decision else cause
-            for model in self._by_type.get(kind, ()):
-                if check and position <= self._positions.get((model.name, stream), -1):
-                    continue
-                for table, key, row in model.rows(kind, data, tenant, time, decision_id, position):
-                    pending[table][key] = row
+            self._stage(kind, data, tenant, time, decision_id, stream, position, check)
         self._applied[stream] = position
 
     def _stage(
