@@ -20,7 +20,7 @@ from processor.core.state import TenantState
 from processor.embedded import eventlog
 from processor.embedded.database import open_database
 from processor.embedded.runtime import EmbeddedRuntime, IngestSummary
-from processor.embedded.writer import LogAppendedElsewhere
+from processor.embedded.errors import LogAppendedElsewhere
 
 T = TypeVar("T")
 Line = tuple[str, bytes]  # (origin, raw event), as `licensing ingest` reads them
