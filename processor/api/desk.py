@@ -19,8 +19,8 @@ from typing import Any, Protocol, TypeVar
 from processor.core.state import TenantState
 from processor.embedded import eventlog
 from processor.embedded.database import open_database
-from processor.embedded.runtime import EmbeddedRuntime, IngestSummary
 from processor.embedded.errors import LogAppendedElsewhere
+from processor.embedded.runtime import EmbeddedRuntime, IngestSummary
 
 T = TypeVar("T")
 Line = tuple[str, bytes]  # (origin, raw event), as `licensing ingest` reads them
