@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,31 @@ PROGRAMS = [
     ("group_pass", ["--members", "500", "--repeat", "2"], {"seconds", "runs"}),
     ("scale", ["--sizes", "200,2000", "--events", "2000", "--repeat", "1"], {"flatness", "runs_2000"}),
     ("memory", ["--users", "2000"], {"bytes_per_user"}),
+    ("many_groups", ["--sizes", "50,200", "--repeat", "2"], {"events_per_s_50", "events_per_s_200", "growth_ratio"}),
+    (
+        "many_tenants",
+        ["--sizes", "2000,4000", "--tenants", "3", "--events-per-tenant", "10", "--repeat", "2"],
+        {"seconds_2000", "seconds_4000", "growth", "runs_2000", "runs_4000"},
+    ),
+    ("graph_import", ["--users", "300", "--repeat", "1"], {"seconds", "events_per_s", "conformance_seconds", "runs"}),
+    (
+        "api",
+        ["--users", "300", "--batch", "500", "--requests", "20", "--overflow", "250"],
+        {"http_events_per_s", "http_to_file_ratio", "groups_with_errors_p50_ms", "groups_with_errors_p99_ms"},
+    ),
 ]
+
+
+def _consistent(name: str, line: dict[str, Any]) -> None:
+    """What a program's figures must say of themselves, whatever the machine."""
+    if name == "graph_import":
+        assert line["differences"] == 0, line  # a snapshot of our own tenant imports to itself
+    if name == "many_tenants":
+        assert line["tenants"] == 3, line
+    if name == "api":
+        for read in ("groups_with_errors", "members_with_errors_999", "user_license_states"):
+            assert 0 < line[f"{read}_p50_ms"] <= line[f"{read}_p99_ms"], line
+        assert line["http_events_per_s"] > 0 and line["http_to_file_ratio"] > 0, line
 
 
 @pytest.mark.parametrize(("name", "args", "figures"), PROGRAMS, ids=[p[0] for p in PROGRAMS])
@@ -37,9 +62,10 @@ def test_program_prints_one_json_line(name: str, args: list[str], figures: set[s
     assert figures <= line.keys(), line
     if "--repeat" in args:  # every run is listed
         repeat = int(args[args.index("--repeat") + 1])
-        for runs in ("runs", "one_cpu_runs", "runs_2000"):
+        for runs in ("runs", "one_cpu_runs", "runs_2000", "runs_4000", "runs_50", "runs_200"):
             if runs in line:
                 assert len(line[runs]) == repeat, line
+    _consistent(name, line)
     assert name in result.stderr  # the readable table
 
 
