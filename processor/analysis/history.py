@@ -41,11 +41,12 @@ def replay_tenant(
     progress: Callable[[int], None] | None = None,
     until: int | None = None,
 ) -> tuple[TenantState, int]:
-    """The tenant rebuilt from the log (up to seq `until`), and the last seq read; `progress` counts lines read."""
+    """The tenant rebuilt from its log blocks (up to seq `until`), and the last seq read; `progress` counts lines
+    read."""
     state = new_tenant(tenant_id, shipped_catalog())
     last = 0
     pending = 0
-    for seq, raw in eventlog.lines(conn):
+    for seq, raw in eventlog.lines(conn, tenant=tenant_id):  # only the blocks holding this tenant's events
         if until is not None and seq > until:
             break
         last = seq

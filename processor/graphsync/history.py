@@ -42,7 +42,7 @@ def read_history(conn: sqlite3.Connection, tenant: str, catalog: Catalog) -> Log
             "SELECT event_id FROM rejected_commands WHERE tenant = ? AND type = 'GroupDeleted'", (tenant,)
         )
     }
-    for seq, raw in eventlog.lines(conn):
+    for seq, raw in eventlog.lines(conn, tenant=tenant):  # only the blocks holding this tenant's events
         event = orjson.loads(raw)  # the log holds valid events only
         if event["tenant"] != tenant or seq in stale:
             continue
