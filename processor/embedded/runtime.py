@@ -65,10 +65,6 @@ CREATES = frozenset({"UserCreated", "GroupCreated"})  # the events that create a
 _NEW = object()  # not logged, nor earlier in the chunk
 
 
-def _tenant_of(event: InputEvent) -> str:
-    return event.tenant
-
-
 def _first_copies(events: list[InputEvent], digests: list[int], ids: dict[str, list[str]]) -> dict[str, dict[str, int]]:
     """Per tenant, its ids among the events, each with the line digest of its first event (`ids`: per tenant, the
     ids of its events in order)."""
@@ -280,7 +276,7 @@ class EmbeddedRuntime:
             # A tenant not in memory yet is loaded from the log (every event of it there is committed).
             outputs += self._decide_all(events, first + len(raws), self.tenant, decided, sink.projects, summary)
             raws += lines
-            tenants += map(_tenant_of, events)
+            tenants += [event.tenant for event in events]
         decided.blocks = eventlog.framed_blocks(first, raws, outputs)
         decided.tenants = eventlog.block_tenants(first, tenants)
         self._next_seq = first + len(raws)
@@ -330,8 +326,18 @@ class EmbeddedRuntime:
 
         An id logged already is a duplicate if its line is the one logged (or was logged before lines had digests),
         and an id conflict otherwise: the event is dead-lettered with both digests, the logged one stays."""
-        fresh = decided.ids
-        known: dict[str, dict[str, int | None]] = {}  # tenant -> its logged ids among the chunk's -> their digests
+        known = self._logged_ids(parsed, sink, new_ids, decided.ids)
+        repeated = len(parsed.events) > sum(map(len, parsed.by_tenant.values()))  # an id twice within the chunk
+        if not known and not repeated:  # most chunks: every event is new
+            return parsed.events, parsed.lines
+        return self._first_copies_kept(chunk, parsed, known, repeated, decided, summary)
+
+    def _logged_ids(
+        self, parsed: Parsed, sink: BatchWriter, new_ids: NewTenantIds, fresh: dict[str, dict[str, int]]
+    ) -> dict[str, dict[str, int | None]]:
+        """Per tenant with any, the chunk's ids that are logged already, with the digests of their logged lines. The
+        ids of a tenant with none logged join `fresh` here; the others' fresh ids are added as they are kept."""
+        known: dict[str, dict[str, int | None]] = {}
         for tenant, ids in parsed.by_tenant.items():
             # In this order: a batch committed after the first look is in the database by the second.
             logged: dict[str, int | None] = dict(sink.pending(tenant, ids))
@@ -349,14 +355,24 @@ class EmbeddedRuntime:
                 fresh[tenant] = ids
             else:
                 earlier.update(ids)
-        events, lines = parsed.events, parsed.lines
-        repeated = len(events) > sum(map(len, parsed.by_tenant.values()))  # an id twice within the chunk
-        if not known and not repeated:
-            return events, lines
+        return known
+
+    def _first_copies_kept(
+        self,
+        chunk: list[tuple[str, bytes]],
+        parsed: Parsed,
+        known: dict[str, dict[str, int | None]],
+        repeated: bool,
+        decided: DecidedBatch,
+        summary: IngestSummary,
+    ) -> tuple[list[InputEvent], list[bytes]]:
+        """The events of the chunk whose id is neither logged (`known`) nor earlier in the chunk; the others are
+        counted as duplicates or dead-lettered as id conflicts."""
+        fresh = decided.ids
         kept: list[InputEvent] = []
         kept_lines: list[bytes] = []
         first_copies: dict[tuple[str, str], int] = {}  # (tenant, id) -> digest, of the chunk's events kept
-        for event, line, digest in zip(events, lines, parsed.digests):
+        for event, line, digest in zip(parsed.events, parsed.lines, parsed.digests):
             tenant = event.tenant
             logged_of = known.get(tenant)
             if logged_of is None and not repeated:
