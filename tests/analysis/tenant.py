@@ -5,33 +5,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from processor.embedded.database import open_database
 from processor.embedded.runtime import EmbeddedRuntime
 from projections.export import tenant_document
-from tests.dsl import CATALOG_DATA, SHORT, License, all_plans_except
+from tests.dsl import CATALOG_DATA, SHORT, License, all_plans_except, cloud_event, license_changes
 
-START = datetime(2026, 1, 5, 10, 0, 0, tzinfo=UTC)
 SKU_ID = {sku["short"]: sku["skuId"] for sku in CATALOG_DATA["skus"]}
 PLAN_ID = {p["servicePlanName"]: p["servicePlanId"] for sku in CATALOG_DATA["skus"] for p in sku["servicePlans"]}
 NAMES = {user["id"]: user["name"] for user in CATALOG_DATA["demoFixtureF0"]["users"]}
 
-__all__ = ["LoggedTenant", "PLAN_ID", "SKU_ID", "all_plans_except"]
-
-
-def cloud_event(tenant: str, n: int, event_type: str, data: dict[str, Any], source: str = "/test") -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": f"e{n}",
-        "source": source,
-        "type": event_type,
-        "time": (START + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "tenant": tenant,
-        "data": data,
-    }
+__all__ = ["LoggedTenant", "PLAN_ID", "SKU_ID", "all_plans_except", "cloud_event"]
 
 
 class LoggedTenant:
@@ -92,10 +78,10 @@ class LoggedTenant:
             self.assign(group_id, add=list(licenses))
 
     def assign(self, group_id: str, add: list[License] = [], remove: list[str] = []) -> None:
-        self.send("GroupLicensesChanged", groupId=group_id, addLicenses=_licenses(add), removeLicenses=_skus(remove))
+        self.send("GroupLicensesChanged", groupId=group_id, **license_changes(add, remove))
 
     def direct(self, user_id: str, add: list[License] = [], remove: list[str] = []) -> None:
-        self.send("UserLicensesChanged", userId=user_id, addLicenses=_licenses(add), removeLicenses=_skus(remove))
+        self.send("UserLicensesChanged", userId=user_id, **license_changes(add, remove))
 
     def add(self, group_id: str, *members: str) -> None:
         for member in members:
@@ -129,15 +115,3 @@ class LoggedTenant:
 
     def errors(self) -> set[tuple[str, str, str | None]]:
         return {key for key, (state, _) in self.entry_states().items() if state in ("Error", "ActiveWithError")}
-
-
-def _licenses(licenses: list[License]) -> list[dict[str, Any]]:
-    result = []
-    for lic in licenses:
-        short, disabled = (lic, []) if isinstance(lic, str) else lic
-        result.append({"skuId": SHORT[short], "disabledPlans": list(disabled)})
-    return result
-
-
-def _skus(shorts: list[str]) -> list[str]:
-    return [SHORT[s] for s in shorts]
