@@ -115,3 +115,18 @@ class LoggedTenant:
 
     def errors(self) -> set[tuple[str, str, str | None]]:
         return {key for key, (state, _) in self.entry_states().items() if state in ("Error", "ActiveWithError")}
+
+
+# ---- situations shared by several tools' tests ------------------------------------------------------------------
+
+
+def s41_shared_address(t: LoggedTenant) -> str:
+    """SPEC S41: Bob (E3 directly) and Dave both list smtp:sales@contoso.com, then Dave joins G_E3 (E3) and his
+    licence fails on the duplicate address. Returns the id of the event that gave Dave the address."""
+    t.direct("u2", add=["E3"])
+    t.update_user("u2", proxyAddresses=["SMTP:bob@contoso.com", "smtp:sales@contoso.com"])
+    t.update_user("u4", proxyAddresses=["SMTP:dave@contoso.com", "smtp:sales@contoso.com"])
+    shared: str = t.events[-1]["id"]
+    t.group("G_E3", "E3")
+    t.add("G_E3", "u4")
+    return shared
