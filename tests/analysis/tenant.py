@@ -120,6 +120,18 @@ class LoggedTenant:
 # ---- situations shared by several tools' tests ------------------------------------------------------------------
 
 
+def with_problems(path: Path) -> LoggedTenant:
+    """F0 with a clash (Alice), a seat shortage (Erin) and a stuck licence (Dave), all in group 'E3 users'."""
+    t = LoggedTenant(path)
+    t.direct("u1", add=["E1"])
+    t.capacity("E3", 2)
+    t.group("G_E3", "E3", name="E3 users")
+    t.add("G_E3", "u1", "u2", "u4", "u5")
+    t.direct("u4", add=["AC"])
+    t.remove("G_E3", "u4")
+    return t
+
+
 def s41_shared_address(t: LoggedTenant) -> str:
     """SPEC S41: Bob (E3 directly) and Dave both list smtp:sales@contoso.com, then Dave joins G_E3 (E3) and his
     licence fails on the duplicate address. Returns the id of the event that gave Dave the address."""
