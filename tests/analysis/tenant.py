@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,19 @@ PLAN_ID = {p["servicePlanName"]: p["servicePlanId"] for sku in CATALOG_DATA["sku
 NAMES = {user["id"]: user["name"] for user in CATALOG_DATA["demoFixtureF0"]["users"]}
 
 __all__ = ["LoggedTenant", "PLAN_ID", "SKU_ID", "all_plans_except", "cloud_event"]
+
+
+@contextmanager
+def store_of(stream: list[dict[str, Any]]) -> Iterator[tuple[sqlite3.Connection, EmbeddedRuntime]]:
+    """A store in a temporary folder with `stream` ingested (inline), for the property tests; closed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = open_database(Path(tmp) / "p.db")
+        runtime = EmbeddedRuntime(conn)
+        runtime.ingest((("p", json.dumps(e).encode()) for e in stream), writer="inline")
+        try:
+            yield conn, runtime
+        finally:
+            conn.close()
 
 
 class LoggedTenant:

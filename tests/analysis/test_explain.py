@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +9,8 @@ from hypothesis import given
 
 from processor.analysis.explain import explain
 from processor.analysis.lookup import resolve_user
-from processor.embedded.database import open_database
-from processor.embedded.runtime import EmbeddedRuntime
 from projections.export import tenant_document
-from tests.analysis.tenant import PLAN_ID, LoggedTenant, all_plans_except, s41_shared_address
+from tests.analysis.tenant import PLAN_ID, LoggedTenant, all_plans_except, s41_shared_address, store_of
 from tests.properties.test_properties import PROPERTY_SETTINGS, streams
 
 
@@ -170,9 +166,7 @@ def test_users_are_found_by_principal_name_and_display_name(tmp_path: Path) -> N
 @PROPERTY_SETTINGS
 @given(streams(max_tenants=1))
 def test_explain_enabled_plans_are_exactly_the_assigned_licenses(stream: list[dict[str, Any]]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        conn = open_database(Path(tmp) / "p.db")
-        EmbeddedRuntime(conn).ingest((("p", json.dumps(e).encode()) for e in stream), writer="inline")
+    with store_of(stream) as (conn, _):
         tenant = stream[0]["tenant"]
         for user in tenant_document(conn, tenant)["users"]:
             doc = explain(conn, tenant, user["id"])
@@ -186,4 +180,3 @@ def test_explain_enabled_plans_are_exactly_the_assigned_licenses(stream: list[di
                 assert all(p["because"] for p in sku["plans"])
                 if not sku["held"]:
                     assert not any(p["enabled"] for p in sku["plans"])
-        conn.close()

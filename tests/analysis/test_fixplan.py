@@ -4,7 +4,6 @@ error it claims to fix is gone."""
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from processor.demo.generator import generate_demo_events
 from processor.embedded.database import open_database
 from processor.embedded.runtime import EmbeddedRuntime
 from projections.export import tenant_document
-from tests.analysis.tenant import SKU_ID, LoggedTenant, s41_shared_address
+from tests.analysis.tenant import SKU_ID, LoggedTenant, s41_shared_address, store_of
 from tests.properties.test_properties import PROPERTY_SETTINGS, streams
 
 WHEN = "2026-02-01T09:00:00Z"
@@ -211,11 +210,7 @@ def assert_claims_hold(conn: Any, plan: dict[str, Any]) -> None:
 @settings(PROPERTY_SETTINGS, max_examples=25)
 @given(streams(max_tenants=1))
 def test_after_a_plan_is_ingested_every_error_it_claims_to_fix_is_gone(stream: list[dict[str, Any]]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        conn = open_database(Path(tmp) / "p.db")
-        runtime = EmbeddedRuntime(conn)
-        runtime.ingest((("p", json.dumps(e).encode()) for e in stream), writer="inline")
+    with store_of(stream) as (conn, runtime):
         plan = fix_plan(conn, stream[0]["tenant"], WHEN)
         runtime.ingest((("fix", json.dumps(e).encode()) for e in plan["events"]), writer="inline")
         assert_claims_hold(conn, plan)
-        conn.close()
