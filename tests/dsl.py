@@ -50,6 +50,16 @@ def cloud_event(
     }
 
 
+def decide_stream(events: list[dict[str, Any]]) -> tuple[list[list[dict[str, Any]]], dict[str, TenantState]]:
+    """Every event's outputs, and each tenant's final state: the events decided in order, each parsed from its JSON."""
+    states: dict[str, TenantState] = {}
+    outputs = []
+    for event in events:
+        state = states.setdefault(event["tenant"], new_tenant(event["tenant"], shipped_catalog()))
+        outputs.append(decide(state, parse_event(json.dumps(event))).outputs)
+    return outputs, states
+
+
 def license_changes(add: list[License] = [], remove: list[str] = []) -> dict[str, Any]:
     """`addLicenses` and `removeLicenses` of a Group/UserLicensesChanged, from short product names."""
     return {"addLicenses": _licenses(add), "removeLicenses": _skus(remove)}
