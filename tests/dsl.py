@@ -27,6 +27,44 @@ def all_plans_except(short: str, *keep: str) -> list[str]:
     return [plan for plan in PLANS_OF[short] if plan not in keep]
 
 
+def cloud_event(
+    tenant: str,
+    n: int,
+    event_type: str,
+    data: dict[str, Any],
+    source: str = "/test",
+    *,
+    start: datetime = START,
+    event_id: str | None = None,
+    at: str | None = None,
+) -> dict[str, Any]:
+    """The n-th event of a test stream as published: id `e<n>` and time `start` + n seconds unless given."""
+    return {
+        "specversion": "1.0",
+        "id": event_id or f"e{n}",
+        "source": source,
+        "type": event_type,
+        "time": at or (start + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tenant": tenant,
+        "data": data,
+    }
+
+
+def decide_stream(events: list[dict[str, Any]]) -> tuple[list[list[dict[str, Any]]], dict[str, TenantState]]:
+    """Every event's outputs, and each tenant's final state: the events decided in order, each parsed from its JSON."""
+    states: dict[str, TenantState] = {}
+    outputs = []
+    for event in events:
+        state = states.setdefault(event["tenant"], new_tenant(event["tenant"], shipped_catalog()))
+        outputs.append(decide(state, parse_event(json.dumps(event))).outputs)
+    return outputs, states
+
+
+def license_changes(add: list[License] = [], remove: list[str] = []) -> dict[str, Any]:
+    """`addLicenses` and `removeLicenses` of a Group/UserLicensesChanged, from short product names."""
+    return {"addLicenses": _licenses(add), "removeLicenses": _skus(remove)}
+
+
 class Scenario:
     """One tenant driven event by event; `f0=True` starts from fixture F0 (SPEC §3.4)."""
 
@@ -75,15 +113,7 @@ class Scenario:
     ) -> list[dict[str, Any]]:
         """Publish one event; `source` is the envelope's publisher, which audits name as the actor."""
         self._n += 1
-        event = {
-            "specversion": "1.0",
-            "id": event_id or f"e{self._n}",
-            "source": source,
-            "type": event_type,
-            "time": at or (START + timedelta(seconds=self._n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "tenant": self.tenant_id,
-            "data": data,
-        }
+        event = cloud_event(self.tenant_id, self._n, event_type, data, source, event_id=event_id, at=at)
         self.events.append(event)
         decision = decide(self.state, parse_event(json.dumps(event)))
         self.statuses.append(decision.status)
@@ -103,14 +133,13 @@ class Scenario:
     def assign(
         self, group_id: str, add: list[License] = [], remove: list[str] = [], version: int | None = None
     ) -> list[dict[str, Any]]:
-        data: dict[str, Any] = {"groupId": group_id, "addLicenses": _licenses(add), "removeLicenses": _skus(remove)}
+        data: dict[str, Any] = {"groupId": group_id, **license_changes(add, remove)}
         if version is not None:
             data["version"] = version
         return self.send("GroupLicensesChanged", **data)
 
     def direct(self, user_id: str, add: list[License] = [], remove: list[str] = []) -> list[dict[str, Any]]:
-        licenses = {"addLicenses": _licenses(add), "removeLicenses": _skus(remove)}
-        return self.send("UserLicensesChanged", userId=user_id, **licenses)
+        return self.send("UserLicensesChanged", userId=user_id, **license_changes(add, remove))
 
     def add(self, group_id: str, *members: str, version: int | None = None, event_id: str | None = None) -> None:
         for member in members:

@@ -5,33 +5,35 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime, timedelta
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from processor.embedded.database import open_database
 from processor.embedded.runtime import EmbeddedRuntime
 from projections.export import tenant_document
-from tests.dsl import CATALOG_DATA, SHORT, License, all_plans_except
+from tests.dsl import CATALOG_DATA, SHORT, License, all_plans_except, cloud_event, license_changes
 
-START = datetime(2026, 1, 5, 10, 0, 0, tzinfo=UTC)
 SKU_ID = {sku["short"]: sku["skuId"] for sku in CATALOG_DATA["skus"]}
 PLAN_ID = {p["servicePlanName"]: p["servicePlanId"] for sku in CATALOG_DATA["skus"] for p in sku["servicePlans"]}
 NAMES = {user["id"]: user["name"] for user in CATALOG_DATA["demoFixtureF0"]["users"]}
 
-__all__ = ["LoggedTenant", "PLAN_ID", "SKU_ID", "all_plans_except"]
+__all__ = ["LoggedTenant", "PLAN_ID", "SKU_ID", "all_plans_except", "cloud_event"]
 
 
-def cloud_event(tenant: str, n: int, event_type: str, data: dict[str, Any], source: str = "/test") -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": f"e{n}",
-        "source": source,
-        "type": event_type,
-        "time": (START + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "tenant": tenant,
-        "data": data,
-    }
+@contextmanager
+def store_of(stream: list[dict[str, Any]]) -> Iterator[tuple[sqlite3.Connection, EmbeddedRuntime]]:
+    """A store in a temporary folder with `stream` ingested (inline), for the property tests; closed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = open_database(Path(tmp) / "p.db")
+        runtime = EmbeddedRuntime(conn)
+        runtime.ingest((("p", json.dumps(e).encode()) for e in stream), writer="inline")
+        try:
+            yield conn, runtime
+        finally:
+            conn.close()
 
 
 class LoggedTenant:
@@ -92,10 +94,10 @@ class LoggedTenant:
             self.assign(group_id, add=list(licenses))
 
     def assign(self, group_id: str, add: list[License] = [], remove: list[str] = []) -> None:
-        self.send("GroupLicensesChanged", groupId=group_id, addLicenses=_licenses(add), removeLicenses=_skus(remove))
+        self.send("GroupLicensesChanged", groupId=group_id, **license_changes(add, remove))
 
     def direct(self, user_id: str, add: list[License] = [], remove: list[str] = []) -> None:
-        self.send("UserLicensesChanged", userId=user_id, addLicenses=_licenses(add), removeLicenses=_skus(remove))
+        self.send("UserLicensesChanged", userId=user_id, **license_changes(add, remove))
 
     def add(self, group_id: str, *members: str) -> None:
         for member in members:
@@ -131,13 +133,28 @@ class LoggedTenant:
         return {key for key, (state, _) in self.entry_states().items() if state in ("Error", "ActiveWithError")}
 
 
-def _licenses(licenses: list[License]) -> list[dict[str, Any]]:
-    result = []
-    for lic in licenses:
-        short, disabled = (lic, []) if isinstance(lic, str) else lic
-        result.append({"skuId": SHORT[short], "disabledPlans": list(disabled)})
-    return result
+# ---- situations shared by several tools' tests ------------------------------------------------------------------
 
 
-def _skus(shorts: list[str]) -> list[str]:
-    return [SHORT[s] for s in shorts]
+def with_problems(path: Path) -> LoggedTenant:
+    """F0 with a clash (Alice), a seat shortage (Erin) and a stuck licence (Dave), all in group 'E3 users'."""
+    t = LoggedTenant(path)
+    t.direct("u1", add=["E1"])
+    t.capacity("E3", 2)
+    t.group("G_E3", "E3", name="E3 users")
+    t.add("G_E3", "u1", "u2", "u4", "u5")
+    t.direct("u4", add=["AC"])
+    t.remove("G_E3", "u4")
+    return t
+
+
+def s41_shared_address(t: LoggedTenant) -> str:
+    """SPEC S41: Bob (E3 directly) and Dave both list smtp:sales@contoso.com, then Dave joins G_E3 (E3) and his
+    licence fails on the duplicate address. Returns the id of the event that gave Dave the address."""
+    t.direct("u2", add=["E3"])
+    t.update_user("u2", proxyAddresses=["SMTP:bob@contoso.com", "smtp:sales@contoso.com"])
+    t.update_user("u4", proxyAddresses=["SMTP:dave@contoso.com", "smtp:sales@contoso.com"])
+    shared: str = t.events[-1]["id"]
+    t.group("G_E3", "E3")
+    t.add("G_E3", "u4")
+    return shared

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.analysis.tenant import PLAN_ID, LoggedTenant
+from tests.analysis.tenant import PLAN_ID, with_problems
 
 LICENSING = Path(sys.executable).parent / "licensing"
 
@@ -44,13 +44,7 @@ def one_line_failure(result: subprocess.CompletedProcess[str], *mentions: str) -
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     """contoso (F0) with a clash (Alice), a seat shortage (Erin) and a stuck licence (Dave)."""
-    t = LoggedTenant(tmp_path / "t.db")
-    t.direct("u1", add=["E1"])
-    t.capacity("E3", 2)
-    t.group("G_E3", "E3", name="E3 users")
-    t.add("G_E3", "u1", "u2", "u4", "u5")
-    t.direct("u4", add=["AC"])
-    t.remove("G_E3", "u4")
+    t = with_problems(tmp_path / "t.db")
     t.conn.close()
     return t.path
 

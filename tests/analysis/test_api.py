@@ -14,20 +14,14 @@ import pytest
 from processor.analysis.explain import explain
 from processor.analysis.timeline import timeline
 from processor.analysis.whatif import what_if
-from tests.analysis.tenant import SKU_ID, LoggedTenant, cloud_event
+from tests.analysis.tenant import SKU_ID, LoggedTenant, cloud_event, with_problems
 from tests.analysis.test_alerts import Receiver
 from tests.api.conftest import Server, licensing, start_server, stop_server
 
 
 def contoso(path: Path) -> LoggedTenant:
-    """F0 with a clash (Alice), a seat shortage (Erin) and a stuck licence (Dave), as the CLI tests have it."""
-    t = LoggedTenant(path)
-    t.direct("u1", add=["E1"])
-    t.capacity("E3", 2)
-    t.group("G_E3", "E3", name="E3 users")
-    t.add("G_E3", "u1", "u2", "u4", "u5")
-    t.direct("u4", add=["AC"])
-    t.remove("G_E3", "u4")
+    """The CLI tests' tenant (a clash, a seat shortage and a stuck licence), and Frank in a kiosk group (E1)."""
+    t = with_problems(path)
     t.group("G_K", "E1", name="Kiosk")
     t.add("G_K", "u6")
     return t

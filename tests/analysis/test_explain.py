@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +9,8 @@ from hypothesis import given
 
 from processor.analysis.explain import explain
 from processor.analysis.lookup import resolve_user
-from processor.embedded.database import open_database
-from processor.embedded.runtime import EmbeddedRuntime
 from projections.export import tenant_document
-from tests.analysis.tenant import PLAN_ID, LoggedTenant, all_plans_except
+from tests.analysis.tenant import PLAN_ID, LoggedTenant, all_plans_except, s41_shared_address, store_of
 from tests.properties.test_properties import PROPERTY_SETTINGS, streams
 
 
@@ -126,12 +122,7 @@ def test_s39_variant_the_tenant_country_used_for_a_user_without_location_is_name
 
 def test_s41_a_duplicate_address_names_the_other_holder(tmp_path: Path) -> None:
     t = LoggedTenant(tmp_path / "t.db")
-    t.direct("u2", add=["E3"])
-    t.update_user("u2", proxyAddresses=["SMTP:bob@contoso.com", "smtp:sales@contoso.com"])
-    t.update_user("u4", proxyAddresses=["SMTP:dave@contoso.com", "smtp:sales@contoso.com"])
-    shared = t.events[-1]["id"]
-    t.group("G_E3", "E3")
-    t.add("G_E3", "u4")
+    shared = s41_shared_address(t)  # Bob and Dave both list smtp:sales@contoso.com; Dave's E3 fails on it
 
     exchange = plan(explain(t.conn, "contoso", "u4"), "ENTERPRISEPACK", "EXCHANGE_S_ENTERPRISE")
 
@@ -175,9 +166,7 @@ def test_users_are_found_by_principal_name_and_display_name(tmp_path: Path) -> N
 @PROPERTY_SETTINGS
 @given(streams(max_tenants=1))
 def test_explain_enabled_plans_are_exactly_the_assigned_licenses(stream: list[dict[str, Any]]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        conn = open_database(Path(tmp) / "p.db")
-        EmbeddedRuntime(conn).ingest((("p", json.dumps(e).encode()) for e in stream), writer="inline")
+    with store_of(stream) as (conn, _):
         tenant = stream[0]["tenant"]
         for user in tenant_document(conn, tenant)["users"]:
             doc = explain(conn, tenant, user["id"])
@@ -191,4 +180,3 @@ def test_explain_enabled_plans_are_exactly_the_assigned_licenses(stream: list[di
                 assert all(p["because"] for p in sku["plans"])
                 if not sku["held"]:
                     assert not any(p["enabled"] for p in sku["plans"])
-        conn.close()

@@ -4,7 +4,6 @@ error it claims to fix is gone."""
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from processor.demo.generator import generate_demo_events
 from processor.embedded.database import open_database
 from processor.embedded.runtime import EmbeddedRuntime
 from projections.export import tenant_document
-from tests.analysis.tenant import SKU_ID, LoggedTenant
+from tests.analysis.tenant import SKU_ID, LoggedTenant, s41_shared_address, store_of
 from tests.properties.test_properties import PROPERTY_SETTINGS, streams
 
 WHEN = "2026-02-01T09:00:00Z"
@@ -141,11 +140,7 @@ def test_s37_a_location_error_is_fixed_by_a_location_where_the_plan_is_offered(t
 
 def test_s41_a_duplicate_address_is_removed_from_the_user_in_error(tmp_path: Path) -> None:
     t = LoggedTenant(tmp_path / "t.db")
-    t.direct("u2", add=["E3"])
-    t.update_user("u2", proxyAddresses=["SMTP:bob@contoso.com", "smtp:sales@contoso.com"])
-    t.update_user("u4", proxyAddresses=["SMTP:dave@contoso.com", "smtp:sales@contoso.com"])
-    t.group("G_E3", "E3")
-    t.add("G_E3", "u4")
+    s41_shared_address(t)  # Bob and Dave both list smtp:sales@contoso.com; Dave's E3 fails on it
 
     plan = fix_plan(t.conn, "contoso", WHEN)
 
@@ -215,11 +210,7 @@ def assert_claims_hold(conn: Any, plan: dict[str, Any]) -> None:
 @settings(PROPERTY_SETTINGS, max_examples=25)
 @given(streams(max_tenants=1))
 def test_after_a_plan_is_ingested_every_error_it_claims_to_fix_is_gone(stream: list[dict[str, Any]]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        conn = open_database(Path(tmp) / "p.db")
-        runtime = EmbeddedRuntime(conn)
-        runtime.ingest((("p", json.dumps(e).encode()) for e in stream), writer="inline")
+    with store_of(stream) as (conn, runtime):
         plan = fix_plan(conn, stream[0]["tenant"], WHEN)
         runtime.ingest((("fix", json.dumps(e).encode()) for e in plan["events"]), writer="inline")
         assert_claims_hold(conn, plan)
-        conn.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 from processor.analysis.reports import errors_report, new_plans_report, seats_report
 from processor.analysis.reprocess import reprocess
-from tests.analysis.tenant import SKU_ID, LoggedTenant, all_plans_except
+from tests.analysis.tenant import SKU_ID, LoggedTenant, all_plans_except, s41_shared_address
 
 VIVA = {"servicePlanId": "a82fbf69-b4d7-49f4-83a6-915b2cf354f4", "servicePlanName": "VIVAENGAGE_CORE"}
 
@@ -124,11 +124,7 @@ def test_reprocess_by_product_and_of_every_error_heals_oldest_first_without_a_us
 
 def test_s41_the_other_holder_of_a_duplicate_address_is_named_not_numbered(tmp_path: Path) -> None:
     t = LoggedTenant(tmp_path / "t.db")
-    t.direct("u2", add=["E3"])
-    t.update_user("u2", proxyAddresses=["SMTP:bob@contoso.com", "smtp:sales@contoso.com"])
-    t.update_user("u4", proxyAddresses=["SMTP:dave@contoso.com", "smtp:sales@contoso.com"])
-    t.group("G_E3", "E3")
-    t.add("G_E3", "u4")
+    s41_shared_address(t)  # Bob and Dave both list smtp:sales@contoso.com; Dave's E3 fails on it
 
     (row,) = errors_report(t.conn, "contoso")["rows"]
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from hypothesis import given
 
 from processor.analysis.timeline import timeline
-from processor.embedded.database import open_database
-from processor.embedded.runtime import EmbeddedRuntime
 from projections.export import tenant_document
-from tests.analysis.tenant import LoggedTenant
+from tests.analysis.tenant import LoggedTenant, store_of
 from tests.properties.test_properties import PROPERTY_SETTINGS, streams
 
 
@@ -66,9 +62,7 @@ def test_s13_a_group_timeline_keeps_former_members_and_their_other_licences(tmp_
 @PROPERTY_SETTINGS
 @given(streams(max_tenants=2))
 def test_a_timeline_ends_in_the_exported_state(stream: list[dict[str, Any]]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        conn = open_database(Path(tmp) / "p.db")
-        EmbeddedRuntime(conn).ingest((("p", json.dumps(e).encode()) for e in stream), writer="inline")
+    with store_of(stream) as (conn, _):
         for tenant in sorted({e["tenant"] for e in stream}):
             document = tenant_document(conn, tenant)
             users = {u["id"] for u in document["users"]} | {
@@ -87,4 +81,3 @@ def test_a_timeline_ends_in_the_exported_state(stream: list[dict[str, Any]]) -> 
                     for s in u["licenseAssignmentStates"]
                 }
                 assert final == exported
-        conn.close()

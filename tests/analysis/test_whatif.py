@@ -4,7 +4,6 @@ of an atomic licence swap (§6.7) and of a membership edit."""
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,9 @@ from processor.analysis.whatif import group_edit, what_if
 from processor.catalog_file import shipped_catalog
 from processor.core.catalog import bits
 from processor.embedded import eventlog
-from processor.embedded.database import open_database
 from processor.embedded.runtime import EmbeddedRuntime
 from projections.export import tenant_document
-from tests.analysis.tenant import SKU_ID, LoggedTenant, cloud_event
+from tests.analysis.tenant import SKU_ID, LoggedTenant, cloud_event, store_of
 from tests.properties.test_properties import PROPERTY_SETTINGS, streams
 
 
@@ -163,10 +161,7 @@ def test_what_if_of_a_random_batch_is_what_ingesting_it_does(stream: list[dict[s
         batch += data.draw(st.lists(st.sampled_from(base), max_size=3), label="resent")
     raw = lines(batch) + data.draw(st.sampled_from([[], [("batch:x", b'{"specversion": "1.0"}')]]), label="bad")
     tenants = sorted({e["tenant"] for e in stream})
-    with tempfile.TemporaryDirectory() as tmp:
-        conn = open_database(Path(tmp) / "p.db")
-        runtime = EmbeddedRuntime(conn)
-        runtime.ingest(lines(base), writer="inline")
+    with store_of(base) as (conn, _):
         known = {t for t in tenants if conn.execute("SELECT 1 FROM tenants WHERE tenant = ?", (t,)).fetchone()}
         predictions = {t: what_if(conn, t, raw) for t in sorted(known)}
         before = {t: tenant_document(conn, t) for t in known}
@@ -179,7 +174,6 @@ def test_what_if_of_a_random_batch_is_what_ingesting_it_does(stream: list[dict[s
             assert summary.duplicates == sum(c["duplicates"] for c in counts)
             assert summary.stale == sum(c["stale"] for c in counts)
             assert all(c["deadLettered"] == summary.dead_lettered for c in counts)
-        conn.close()
 
 
 def assert_prediction_holds(doc: dict[str, Any], before: dict[str, Any], after: dict[str, Any]) -> None:

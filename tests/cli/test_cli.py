@@ -71,7 +71,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None, **options: Any) -> subprocess.CompletedProcess[str]:
+    """`licensing *args`, its output captured as text; `options` go to subprocess.run (input=, preexec_fn=, ...)."""
     return subprocess.run(
         [str(LICENSING), *args],
         check=False,
@@ -80,6 +81,7 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
         capture_output=True,
         text=True,
         timeout=120,
+        **options,
     )
 
 

@@ -193,29 +193,14 @@ def test_a_database_damaged_inside_is_named_so_with_what_to_do(tmp_path: Path) -
 def test_standard_input_named_twice_or_closed_is_one_line(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     assert_one_line_failure(run("ingest", "-", "-", "--db", str(db), cwd=tmp_path), "standard input", "once")
-    closed = subprocess.run(
-        [str(LICENSING), "ingest", "-", "--db", str(db)],
-        cwd=tmp_path,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        preexec_fn=lambda: os.close(0),
-    )
+    closed = run("ingest", "-", "--db", str(db), cwd=tmp_path, preexec_fn=lambda: os.close(0))
     assert_one_line_failure(closed, "standard input is closed")
     assert not db.exists()
 
 
 def test_standard_input_is_read(tmp_path: Path) -> None:
     lines = "".join(json.dumps(e) + "\n" for e in tenant_events())
-    result = subprocess.run(
-        [str(LICENSING), "ingest", "-", "--db", str(tmp_path / "x.db")],
-        input=lines,
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        check=False,
-    )
+    result = run("ingest", "-", "--db", str(tmp_path / "x.db"), cwd=tmp_path, input=lines)
     assert summary_counts(ok(result).stderr)["accepted"] == len(tenant_events())
 
 

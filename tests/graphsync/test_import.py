@@ -14,20 +14,9 @@ from processor.embedded.database import open_database
 from processor.embedded.runtime import EmbeddedRuntime
 from processor.graphsync.importer import import_snapshot
 from projections.export import tenant_document
+from tests.graphsync.exported import states
 from tests.graphsync.fourth_coffee import ANA, BEN, CHEN, DARA, E1, E3, ELI, G_E3, SWAY, cli, edit, user
 from tests.graphsync.graph_json import write_graph_snapshot
-
-
-def states(document: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
-    """Every user's licenseAssignmentStates without their times: (SKU, source, state, error, disabled plans)."""
-    return {
-        u["id"]: [
-            (s["skuId"], s["assignedByGroup"], s["state"], s["error"], tuple(s["disabledPlans"]))
-            for s in u["licenseAssignmentStates"]
-        ]
-        for u in document["users"]
-        if not u["deleted"]
-    }
 
 
 def consumed(document: dict[str, Any]) -> dict[str, tuple[int, int]]:

@@ -6,25 +6,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from processor.demo.generator import generate_demo_events, write_jsonl
 from tests.api.conftest import export, ingest, licensing, start_server, stop_server
+from tests.graphsync.exported import states
 
 TENANT = "contoso"
 USERS = 1200  # more users than one Graph page holds (999): the snapshot follows @odata.nextLink
-
-
-def states(document: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
-    """Every listed user's licenseAssignmentStates without their times."""
-    return {
-        u["id"]: [
-            (s["skuId"], s["assignedByGroup"], s["state"], s["error"], tuple(s["disabledPlans"]))
-            for s in u["licenseAssignmentStates"]
-        ]
-        for u in document["users"]
-        if not u["deleted"]
-    }
 
 
 def test_serve_snapshot_import_conformance(tmp_path: Path) -> None:

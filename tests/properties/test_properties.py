@@ -24,6 +24,7 @@ from processor.embedded import eventlog
 from processor.embedded.database import open_database
 from processor.embedded.runtime import EmbeddedRuntime, decision_rows
 from projections.export import tenant_document
+from tests.dsl import decide_stream
 
 CATALOG = json.loads((Path(__file__).resolve().parents[2] / "processor" / "catalog.json").read_text())
 SKU_BY_PART = {sku["skuPartNumber"]: sku for sku in CATALOG["skus"]}
@@ -384,15 +385,6 @@ def tenant_row_counts(conn: sqlite3.Connection, tenant: str) -> dict[str, int]:
     return counts
 
 
-def decide_all(stream: list[dict[str, Any]]) -> tuple[dict[str, Any], list[list[dict[str, Any]]]]:
-    states: dict[str, Any] = {}
-    outputs = []
-    for event in stream:
-        state = states.setdefault(event["tenant"], new_tenant(event["tenant"], shipped_catalog()))
-        outputs.append(decide(state, parse_event(json.dumps(event))).outputs)
-    return states, outputs
-
-
 def holders(state: Any) -> dict[str, set[str]]:
     """SKU id -> users holding it (at least one Active/ActiveWithError entry), computed from the entries."""
     result: dict[str, set[str]] = {}
@@ -538,8 +530,8 @@ def test_tenants_never_affect_each_other(stream: list[dict[str, Any]]) -> None:
 @given(stream=streams())
 @example(stream=HANDWRITTEN)
 def test_outputs_are_deterministic(stream: list[dict[str, Any]]) -> None:
-    _, first = decide_all(stream)
-    _, second = decide_all(stream)
+    first, _ = decide_stream(stream)
+    second, _ = decide_stream(stream)
     assert json.dumps(first) == json.dumps(second)
     ids = Counter((o["tenant"], o["id"]) for outputs in first for o in outputs)
     assert not [key for key, n in ids.items() if n > 1], "output ids are unique per tenant"

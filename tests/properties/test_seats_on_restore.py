@@ -4,7 +4,7 @@ else grants one beyond capacity (SPEC §2.6, §2.16, P3), over generated lives o
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given
@@ -14,6 +14,7 @@ from events import parse_event
 from processor.catalog_file import shipped_catalog
 from processor.core.decide import decide, new_tenant
 from processor.core.state import APPLIED_STATES, TenantState
+from tests.dsl import cloud_event
 from tests.properties.test_properties import PROPERTY_SETTINGS
 
 USERS = ["u1", "u2", "u3"]
@@ -54,18 +55,7 @@ def lives(draw: st.DrawFn) -> list[dict[str, Any]]:
             payloads.append(("SubscriptionChanged", {"skuId": "ENTERPRISEPACK", "prepaidUnits": units}))
         else:
             payloads.append(draw(step(draw(st.sampled_from(USERS)), draw(st.sampled_from(["g1", "g2"])))))
-    return [
-        {
-            "specversion": "1.0",
-            "id": f"e{n}",
-            "source": "/hr-sync",
-            "type": event_type,
-            "time": (START + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "tenant": "t",
-            "data": data,
-        }
-        for n, (event_type, data) in enumerate(payloads)
-    ]
+    return [cloud_event("t", n, kind, data, "/hr-sync", start=START) for n, (kind, data) in enumerate(payloads)]
 
 
 def seated(state: TenantState) -> set[str]:

@@ -12,6 +12,7 @@ from events import ParseError, parse_event
 from processor.catalog_file import shipped_catalog
 from processor.core.decide import decide_changes, new_tenant
 from processor.core.state import TenantState
+from tests.dsl import cloud_event
 
 _n = 0
 
@@ -19,17 +20,7 @@ _n = 0
 def _event(kind: str, data: dict[str, Any]) -> bytes:
     global _n
     _n += 1
-    return json.dumps(
-        {
-            "specversion": "1.0",
-            "id": f"e{_n}",
-            "source": "/t",
-            "type": kind,
-            "tenant": "t",
-            "time": f"2026-01-05T10:{_n // 60:02d}:{_n % 60:02d}Z",
-            "data": data,
-        }
-    ).encode()
+    return json.dumps(cloud_event("t", _n, kind, data, "/t")).encode()
 
 
 def _tenant_with_waiting_users() -> TenantState:

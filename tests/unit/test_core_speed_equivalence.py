@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from processor.core.decide import decide, decide_changes, new_tenant
 from processor.core.outputs import decode_outputs, encode_output, encode_outputs, output_event
 from processor.core.state import TenantState
 from processor.demo.generator import generate_demo_events
+from tests.dsl import decide_stream
 from tests.properties.test_properties import PROPERTY_SETTINGS, handwritten_stream, streams
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart.jsonl"
@@ -60,12 +60,8 @@ def _canonical(value: Any) -> Any:
 
 
 def _decide_stream(events: list[dict[str, Any]]) -> tuple[list[list[dict[str, Any]]], Any]:
-    """Every event's outputs and the final states."""
-    states: dict[str, TenantState] = {}
-    outputs = []
-    for event in events:
-        state = states.setdefault(event["tenant"], new_tenant(event["tenant"], shipped_catalog()))
-        outputs.append(decide(state, parse_event(json.dumps(event))).outputs)
+    """Every event's outputs and the final states, canonical."""
+    outputs, states = decide_stream(events)
     return outputs, _canonical(states)
 
 

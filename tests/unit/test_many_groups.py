@@ -5,7 +5,7 @@ the user decide. Each stream is decided twice: with every user indexed, and with
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from events import parse_event
 from processor.catalog_file import shipped_catalog
 from processor.core import holdings
 from processor.core.decide import decide, new_tenant
-from processor.core.state import TenantState
+from tests.dsl import cloud_event, decide_stream
 from tests.unit.test_core_speed_equivalence import _canonical
 
 START = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
@@ -92,31 +92,13 @@ def many_groups_stream(mode: str) -> list[dict[str, Any]]:
     payloads += _members("GroupMemberRemoved", E3_GROUPS)
     payloads.append(("LicenseReprocessRequested", {"userId": "u"}))
     return [
-        {
-            "specversion": "1.0",
-            "id": f"m{n}",
-            "source": "/hr-sync",
-            "type": event_type,
-            "time": (START + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "tenant": "many",
-            "data": data,
-        }
-        for n, (event_type, data) in enumerate(payloads)
+        cloud_event("many", n, kind, data, "/hr-sync", start=START, event_id=f"m{n}")
+        for n, (kind, data) in enumerate(payloads)
     ]
 
 
 def _members(event_type: str, groups: list[str]) -> list[tuple[str, dict[str, Any]]]:
     return [(event_type, {"groupId": group, "memberId": "u"}) for group in groups]
-
-
-def decide_stream(events: list[dict[str, Any]]) -> tuple[list[list[dict[str, Any]]], dict[str, TenantState]]:
-    """Every event's outputs, and the final states."""
-    states: dict[str, TenantState] = {}
-    outputs = []
-    for event in events:
-        state = states.setdefault(event["tenant"], new_tenant(event["tenant"], shipped_catalog()))
-        outputs.append(decide(state, parse_event(json.dumps(event))).outputs)
-    return outputs, states
 
 
 def decided_both_ways(events: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:

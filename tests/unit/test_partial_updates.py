@@ -12,20 +12,13 @@ from events import parse_event
 from processor.catalog_file import shipped_catalog
 from processor.core.decide import decide, new_tenant
 from processor.core.state import TenantState
+from tests.dsl import cloud_event
 
 _counter = iter(range(1, 1_000_000))
 
 
 def _apply(tenant: TenantState, event_type: str, data: dict[str, Any]) -> None:
-    line = {
-        "specversion": "1.0",
-        "id": f"e{next(_counter)}",
-        "source": "/test",
-        "type": event_type,
-        "time": "2026-01-05T08:00:00Z",
-        "tenant": tenant.tenant_id,
-        "data": data,
-    }
+    line = cloud_event(tenant.tenant_id, next(_counter), event_type, data, at="2026-01-05T08:00:00Z")
     decide(tenant, parse_event(json.dumps(line)))
 
 
