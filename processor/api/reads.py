@@ -7,16 +7,15 @@ Each thread of the server reads on its own read-only connection, beside the one 
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import orjson
+
+from processor.api.readonly import ReadOnlyConnections
 
 IN_ERROR = "('Error', 'ActiveWithError')"  # an entry whose latest change failed
 HELD = "('Active', 'ActiveWithError')"  # an entry the user holds the SKU through
@@ -160,17 +159,8 @@ class ReadModels:
     """Queries over the read models of one database file (opened read-only, one connection per thread)."""
 
     def __init__(self, database: Path) -> None:
-        self._uri = f"file:{quote(str(Path(database).resolve()))}?mode=ro"
-        self._local = threading.local()
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self._uri, uri=True, isolation_level=None, timeout=30.0)
-            conn.execute("PRAGMA query_only = 1")
-            conn.execute("PRAGMA mmap_size = 1073741824")  # as the writer maps it: reads hit the same pages
-            self._local.conn = conn
-        return conn
+        # mmap_size as the writer maps the file: reads hit the same pages
+        self._conn = ReadOnlyConnections(database, "mmap_size = 1073741824").get
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

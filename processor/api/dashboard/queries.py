@@ -12,14 +12,12 @@ in 0.05 ms instead of 147 ms (the index made SQLite sort the tenant's 214,221 re
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
+from processor.api.readonly import ReadOnlyConnections
 from processor.api.reads import ReadModels
 
 # The activities group-based licensing records, as the portal's audit log names them (the filter's choices).
@@ -79,15 +77,10 @@ class DashboardQueries:
 
     def __init__(self, database: Path, reads: ReadModels) -> None:
         self.reads = reads
-        self._uri = f"file:{quote(str(Path(database).resolve()))}?mode=ro"
-        self._local = threading.local()
+        self._conn = ReadOnlyConnections(database).get
 
     def _all(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = sqlite3.connect(self._uri, uri=True, isolation_level=None, timeout=30.0)
-            conn.execute("PRAGMA query_only = 1")
-        return conn.execute(sql, args).fetchall()
+        return self._conn().execute(sql, args).fetchall()
 
     def position(self) -> int:
         """How far the read models have applied the log: the page updates itself when this moves."""
