@@ -142,7 +142,8 @@ class UserFilter:
     name_prefix: str | None = None
 
 
-def _like_prefix(prefix: str) -> str:
+def like_prefix(prefix: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') of the strings that start with `prefix`, its wildcards taken literally."""
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -219,7 +220,7 @@ class ReadModels:
             )
         if which.name_prefix is not None:
             where.append("u.display_name LIKE ? ESCAPE '\\'")
-            args.append(_like_prefix(which.name_prefix))
+            args.append(like_prefix(which.name_prefix))
         return " AND ".join(where), args
 
     def users(self, tenant: str, after: str | None, limit: int, which: UserFilter = UserFilter()) -> list[UserRow]:
@@ -327,7 +328,7 @@ class ReadModels:
             args.append(tenant)
         if name_prefix is not None:
             where.append("g.display_name LIKE ? ESCAPE '\\'")
-            args.append(_like_prefix(name_prefix))
+            args.append(like_prefix(name_prefix))
         return " AND ".join(where), args
 
     def groups(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from processor.api.readonly import ReadOnlyConnections
-from processor.api.reads import ReadModels
+from processor.api.reads import AuditRecord, ReadModels, like_prefix
 
 # The activities group-based licensing records, as the portal's audit log names them (the filter's choices).
 ACTIVITIES = (
@@ -39,14 +39,10 @@ class AttentionGroup:
 
 
 @dataclass(frozen=True, slots=True)
-class AuditEntry:
-    row: int  # the page key
-    position: int
-    time: str
-    activity: str
-    actor: str
-    target: str
-    result: str | None
+class AuditEntry(AuditRecord):
+    """An audit record with its rowid, the key of the dashboard's newest-first pages."""
+
+    row: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +62,6 @@ class FoundUser:
     user_id: str
     display_name: str | None
     user_principal_name: str | None
-
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class DashboardQueries:
@@ -125,7 +117,8 @@ class DashboardQueries:
 
     def audit(self, tenant: str, before: int | None, limit: int, activity: str | None) -> list[AuditEntry]:
         sql = (
-            "SELECT rowid, position, time, activity, actor, target, result FROM audit_log NOT INDEXED WHERE tenant = ?"
+            "SELECT decision_id, position, time, activity, actor, target, result, rowid FROM audit_log NOT INDEXED "
+            "WHERE tenant = ?"
         )
         args: list[Any] = [tenant]
         if activity:
@@ -157,7 +150,7 @@ class DashboardQueries:
 
     def find_users(self, tenant: str, text: str, limit: int) -> list[FoundUser]:
         """Users whose display name or sign-in name starts with `text` (any case), or whose id it is."""
-        prefix = _like_prefix(text)
+        prefix = like_prefix(text)
         rows = self._all(
             "SELECT user_id, display_name, user_principal_name FROM users NOT INDEXED "
             "WHERE tenant = ? AND lifecycle = 'active' "
