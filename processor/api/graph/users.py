@@ -16,19 +16,16 @@ from processor.api.graph.bodies import AssignLicense, ReprocessInError
 from processor.api.graph.errors import GraphError, bad_request, not_found, refused
 from processor.api.graph.odata import (
     STARTS_WITH_NAME,
-    Count,
     Filter,
     KnownTenant,
+    Page,
     Select,
-    SkipToken,
-    Top,
     after_id,
     context_of,
     invalid_filter,
     match_clause,
     next_link,
     page_body,
-    paging,
     require_eventual,
     selected,
     split_and,
@@ -43,6 +40,7 @@ from processor.api.graph.schemas import (
     UserPage,
 )
 from processor.api.graph.shapes import USER_DEFAULT, USER_PROPERTIES, license_details, users_as_graph
+from processor.api.keyset import cut_page
 from processor.api.reads import UserFilter, UserRow
 from processor.api.services import JSON, Store
 from processor.catalog_file import shipped_catalog
@@ -83,29 +81,20 @@ def active_user(store: Store, tenant: str, user_id: str) -> UserRow:
 
 @router.get("/users", response_model=None, responses={200: {"model": UserPage}})
 def list_users(
-    request: Request,
-    tenant: KnownTenant,
-    store: Store,
-    select: Select = None,
-    filter: Filter = None,
-    top: Top = None,
-    count: Count = None,
-    skiptoken: SkipToken = None,
+    request: Request, tenant: KnownTenant, store: Store, page: Page, select: Select = None, filter: Filter = None
 ) -> JSON:
     """Users by id, a page at a time; `$filter` on `assignedLicenses/any(x:x/skuId eq …)`,
     `assignedLicenses/$count eq 0` (advanced query) and `startswith(displayName,'…')`."""
-    page = paging(request, top, count, skiptoken)
     names = selected(select, "user", USER_PROPERTIES, USER_DEFAULT)
     which = user_filter(request, filter, page.count)
     reads, tenant_id = store.reads, tenant.tenant_id
     with reads.snapshot():
         users = reads.users(tenant_id, after_id(page.after), page.top + 1, which)
-        more = len(users) > page.top
-        users = users[: page.top]
+        users, next_after = cut_page(users, page.top, lambda user: user.user_id)
         value = users_as_graph(reads, tenant_id, users, names)
         total = reads.count_users(tenant_id, which) if page.count else None
-    link = next_link(request, users[-1].user_id) if more else None
-    return JSON(page_body(context_of(request, tenant_id, "users", select, names), value, total, link))
+    context = context_of(request, tenant_id, "users", select, names)
+    return JSON(page_body(context, value, total, next_link(request, next_after)))
 
 
 @router.get("/users/$count", response_model=None, responses=COUNTED)
