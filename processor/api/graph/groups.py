@@ -15,8 +15,9 @@ from fastapi.responses import PlainTextResponse
 
 from processor.api.commands import command, event_id_for, submit
 from processor.api.desk import StateUnavailable
+from processor.api.graph.actions import submit_or_refuse
 from processor.api.graph.bodies import AssignLicense
-from processor.api.graph.errors import GraphError, not_found, refused
+from processor.api.graph.errors import GraphError, not_found
 from processor.api.graph.odata import (
     STARTS_WITH_NAME,
     Filter,
@@ -198,9 +199,7 @@ def assign_group_license(
     tenant_id = tenant.tenant_id
     known_group(store, tenant_id, group_id)
     data = {"groupId": group_id, **body.data()}
-    (outcome,) = submit(store, [command(tenant_id, "GroupLicensesChanged", data, event_id_for(request))])
-    if outcome.rejection is not None:
-        raise refused(outcome.rejection.error, outcome.rejection.message, outcome.rejection.detail)
+    submit_or_refuse(request, store, tenant_id, "GroupLicensesChanged", data)
     return _group_answer(request, store, tenant_id, group_id)
 
 

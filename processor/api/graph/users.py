@@ -12,8 +12,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from processor.api.commands import command, event_id_for, new_event_id, submit
+from processor.api.graph.actions import submit_or_refuse
 from processor.api.graph.bodies import AssignLicense, ReprocessInError
-from processor.api.graph.errors import GraphError, bad_request, not_found, refused
+from processor.api.graph.errors import GraphError, bad_request, not_found
 from processor.api.graph.odata import (
     STARTS_WITH_NAME,
     Filter,
@@ -143,9 +144,7 @@ def assign_user_license(
     tenant_id = tenant.tenant_id
     active_user(store, tenant_id, user_id)
     data = {"userId": user_id, **body.data()}
-    (outcome,) = submit(store, [command(tenant_id, "UserLicensesChanged", data, event_id_for(request))])
-    if outcome.rejection is not None:
-        raise refused(outcome.rejection.error, outcome.rejection.message, outcome.rejection.detail)
+    outcome = submit_or_refuse(request, store, tenant_id, "UserLicensesChanged", data)
     return _user_answer(request, store, tenant_id, user_id, outcome.decided)
 
 
