@@ -7,7 +7,6 @@ button, which Graph has no operation for.
 from __future__ import annotations
 
 from bisect import bisect_right
-from enum import Enum
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -38,6 +37,7 @@ from processor.api.graph.odata import (
 from processor.api.graph.schemas import (
     COUNTED,
     ERRORS,
+    EXTENSIONS,
     DirectoryObjectPage,
     GroupEntity,
     GroupPage,
@@ -58,7 +58,6 @@ from processor.api.services import JSON, Store
 from processor.core.state import TenantState
 
 router = APIRouter(tags=["Microsoft Graph: groups"], responses=ERRORS)
-EXTENSIONS: list[str | Enum] = ["Extensions (not in Microsoft Graph)"]
 ACCEPTED: dict[int | str, dict[str, Any]] = {
     202: {"model": GroupEntity, "description": "Validated and logged; members are processed."}
 }

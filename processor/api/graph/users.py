@@ -6,8 +6,6 @@ reprocess of every user in error, of the tenant or of one SKU.
 
 from __future__ import annotations
 
-from enum import Enum
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
@@ -35,6 +33,7 @@ from processor.api.graph.odata import (
 from processor.api.graph.schemas import (
     COUNTED,
     ERRORS,
+    EXTENSIONS,
     AcceptedRequests,
     LicenseDetailsPage,
     UserEntity,
@@ -47,7 +46,6 @@ from processor.api.services import JSON, Store
 from processor.catalog_file import shipped_catalog
 
 router = APIRouter(tags=["Microsoft Graph: users"], responses=ERRORS)
-EXTENSIONS: list[str | Enum] = ["Extensions (not in Microsoft Graph)"]
 
 _HOLDING_SKU = r"assignedLicenses/any\(\s*(\w+)\s*:\s*\1/skuId\s+eq\s+'?([0-9a-fA-F-]{36})'?\s*\)"
 _LICENCE_COUNT = r"assignedLicenses/\$count\s+(eq|ne)\s+0"
