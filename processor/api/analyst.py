@@ -34,7 +34,7 @@ from processor.api.cloudevents import events_of
 from processor.api.graph.bodies import AssignLicense
 from processor.api.graph.errors import GraphError, bad_request, not_found
 from processor.api.graph.odata import KnownTenant
-from processor.api.graph.schemas import ERRORS, ODataError
+from processor.api.graph.schemas import ERRORS, EXTENSIONS, ODataError
 from processor.api.schemas import EVENTS_BODY
 from processor.api.services import JSON, Services, Store
 from processor.core.state import TenantState
@@ -45,7 +45,7 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
     415: {"model": ODataError, "description": "A content type the endpoint does not take."},
     501: {"model": ODataError, "description": "Kafka mode: the log these tools read is on the broker."},
 }
-router = APIRouter(tags=["Extensions (not in Microsoft Graph)"], responses=ANSWERS)
+router = APIRouter(tags=EXTENSIONS, responses=ANSWERS)
 
 
 def _require_log(store: Services) -> None:

@@ -7,16 +7,15 @@ Each thread of the server reads on its own read-only connection, beside the one 
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import orjson
+
+from processor.api.readonly import ReadOnlyConnections
 
 IN_ERROR = "('Error', 'ActiveWithError')"  # an entry whose latest change failed
 HELD = "('Active', 'ActiveWithError')"  # an entry the user holds the SKU through
@@ -143,7 +142,8 @@ class UserFilter:
     name_prefix: str | None = None
 
 
-def _like_prefix(prefix: str) -> str:
+def like_prefix(prefix: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') of the strings that start with `prefix`, its wildcards taken literally."""
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -160,17 +160,8 @@ class ReadModels:
     """Queries over the read models of one database file (opened read-only, one connection per thread)."""
 
     def __init__(self, database: Path) -> None:
-        self._uri = f"file:{quote(str(Path(database).resolve()))}?mode=ro"
-        self._local = threading.local()
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self._uri, uri=True, isolation_level=None, timeout=30.0)
-            conn.execute("PRAGMA query_only = 1")
-            conn.execute("PRAGMA mmap_size = 1073741824")  # as the writer maps it: reads hit the same pages
-            self._local.conn = conn
-        return conn
+        # mmap_size as the writer maps the file: reads hit the same pages
+        self._conn = ReadOnlyConnections(database, "mmap_size = 1073741824").get
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -229,7 +220,7 @@ class ReadModels:
             )
         if which.name_prefix is not None:
             where.append("u.display_name LIKE ? ESCAPE '\\'")
-            args.append(_like_prefix(which.name_prefix))
+            args.append(like_prefix(which.name_prefix))
         return " AND ".join(where), args
 
     def users(self, tenant: str, after: str | None, limit: int, which: UserFilter = UserFilter()) -> list[UserRow]:
@@ -337,7 +328,7 @@ class ReadModels:
             args.append(tenant)
         if name_prefix is not None:
             where.append("g.display_name LIKE ? ESCAPE '\\'")
-            args.append(_like_prefix(name_prefix))
+            args.append(like_prefix(name_prefix))
         return " AND ".join(where), args
 
     def groups(

@@ -13,16 +13,15 @@ without one (the projector's database in Kafka mode) has no history, and the cha
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
 import msgspec
 
+from processor.api.readonly import ReadOnlyConnections
 from processor.embedded import eventlog
 
 IN_ERROR = frozenset({"Error", "ActiveWithError"})
@@ -170,19 +169,10 @@ class LogHistory:
     """Series and user changes of every tenant of one database, caught up with its decisions log on demand."""
 
     def __init__(self, database: Path) -> None:
-        self._uri = f"file:{quote(str(Path(database).resolve()))}?mode=ro"
+        self._conn = ReadOnlyConnections(database).get
         self._lock = threading.Lock()
         self._tenants: dict[str, _TenantHistory] = {}
         self._read_to = 0  # first_seq of the last decision block read
-        self._local = threading.local()
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self._uri, uri=True, isolation_level=None, timeout=30.0)
-            conn.execute("PRAGMA query_only = 1")
-            self._local.conn = conn
-        return conn
 
     def kept(self) -> bool:
         """Whether this store keeps a decisions log at all."""

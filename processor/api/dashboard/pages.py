@@ -17,6 +17,7 @@ from processor.api.dashboard.queries import ACTIVITIES
 from processor.api.dashboard.render import CannotShow, page, page_key, shows_problems
 from processor.api.dashboard.services import Board
 from processor.api.desk import StateUnavailable
+from processor.api.keyset import cut_page
 from processor.api.reads import Assignment, Tenant
 from processor.core.catalog import bits
 
@@ -45,9 +46,8 @@ def _tenant(board: Board, tenant: str) -> Tenant:
 @router.get("/", response_class=HTMLResponse, summary="Dashboard: the tenants of the store")
 @shows_problems
 def tenants_page(request: Request, board: Board, after: Text = None) -> HTMLResponse:
-    rows = board.queries.tenants(after, PAGE + 1)
-    next_after = rows[PAGE - 1][0] if len(rows) > PAGE else None
-    return page(request, "tenants.html", tenant=None, tenants=rows[:PAGE], next_after=next_after)
+    rows, next_after = cut_page(board.queries.tenants(after, PAGE + 1), PAGE, lambda tenant: tenant[0])
+    return page(request, "tenants.html", tenant=None, tenants=rows, next_after=next_after)
 
 
 @router.get("/tenants/{tenant}/", response_class=HTMLResponse, summary="Dashboard: a tenant's overview")
@@ -103,8 +103,7 @@ def groups_page(
     with reads.snapshot():
         groups = reads.groups(tenant, after, PAGE + 1, with_errors, name or None)
         total = reads.count_groups(tenant, with_errors, name or None)
-    more = len(groups) > PAGE
-    groups = groups[:PAGE]
+    groups, next_after = cut_page(groups, PAGE, lambda group: group.group_id)
     return page(
         request,
         "groups.html",
@@ -114,7 +113,7 @@ def groups_page(
         total=total,
         name=name or "",
         errors=with_errors,
-        next_after=groups[-1].group_id if more else None,
+        next_after=next_after,
     )
 
 
@@ -144,8 +143,7 @@ def group_page(request: Request, board: Board, tenant: str, group_id: str, after
         if group is None:
             raise CannotShow(404, f"There is no group {group_id!r} in tenant {tenant!r}.")
         ids = reads.members_in_error(tenant, group_id, after, PAGE + 1)
-        more = len(ids) > PAGE
-        ids = ids[:PAGE]
+        ids, next_after = cut_page(ids, PAGE, lambda user_id: user_id)
         entries = reads.member_errors(tenant, group_id, ids)
         in_error = reads.count_members_in_error(tenant, group_id)
         users = reads.users_by_id(tenant, ids)
@@ -182,7 +180,7 @@ def group_page(request: Request, board: Board, tenant: str, group_id: str, after
         in_error=in_error,
         membership=membership,
         after=after,
-        next_after=ids[-1] if more else None,
+        next_after=next_after,
     )
 
 
@@ -259,8 +257,7 @@ def user_page(request: Request, board: Board, tenant: str, user_id: str, before:
         licenses = reads.licenses(tenant, [user_id])[user_id]
     history = board.current_history()
     events = history.user_events(tenant, user_id, history_before, HISTORY_PAGE + 1) if history else []
-    more = len(events) > HISTORY_PAGE
-    events = events[:HISTORY_PAGE]
+    events, next_before = cut_page(events, HISTORY_PAGE, lambda event: event.position)
     names.learn(group_ids=[a.assigned_by_group for a in assignments if a.assigned_by_group])
     names.learn(group_ids=[c.assigned_by_group for e in events for c in e.changes if c.assigned_by_group])
     names.learn_from(text for a in assignments for text in _detail_texts(a.error_detail))
@@ -289,7 +286,7 @@ def user_page(request: Request, board: Board, tenant: str, user_id: str, before:
         history_kept=history is not None and history.kept(),
         history_loading=history is None,
         events=events,
-        next_before=events[-1].position if more else None,
+        next_before=next_before,
     )
 
 
@@ -339,8 +336,7 @@ def rejected_page(request: Request, board: Board, tenant: str, before: Text = No
     row = _tenant(board, tenant)
     names = Names(board.queries, tenant)
     refusals = board.queries.refusals(tenant, page_key(before, "before"), PAGE + 1)
-    more = len(refusals) > PAGE
-    refusals = refusals[:PAGE]
+    refusals, next_before = cut_page(refusals, PAGE, lambda refusal: refusal.row)
     targets = [r.target for r in refusals if r.target]
     names.learn(targets, targets)
     names.learn_from(r.message for r in refusals)
@@ -351,7 +347,7 @@ def rejected_page(request: Request, board: Board, tenant: str, before: Text = No
         names=names,
         refusals=refusals,
         total=board.queries.count_refusals(tenant),
-        next_before=refusals[-1].row if more else None,
+        next_before=next_before,
     )
 
 
@@ -361,8 +357,7 @@ def audit_page(request: Request, board: Board, tenant: str, before: Text = None,
     row = _tenant(board, tenant)
     names = Names(board.queries, tenant)
     entries = board.queries.audit(tenant, page_key(before, "before"), PAGE + 1, activity or None)
-    more = len(entries) > PAGE
-    entries = entries[:PAGE]
+    entries, next_before = cut_page(entries, PAGE, lambda entry: entry.row)
     targets = [e.target for e in entries]
     names.learn(targets, targets)
     names.learn_from(e.result for e in entries)
@@ -374,5 +369,5 @@ def audit_page(request: Request, board: Board, tenant: str, before: Text = None,
         entries=entries,
         activity=activity or "",
         activities=ACTIVITIES,
-        next_before=entries[-1].row if more else None,
+        next_before=next_before,
     )

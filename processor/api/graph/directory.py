@@ -28,6 +28,7 @@ from processor.api.graph.odata import (
     string_value,
 )
 from processor.api.graph.schemas import ERRORS, DirectoryAuditPage, OrganizationPage, SubscribedSkuPage
+from processor.api.keyset import cut_page
 from processor.api.reads import AuditRecord, Product
 from processor.api.services import JSON, Store
 from processor.catalog_file import shipped_catalog
@@ -133,8 +134,7 @@ def list_directory_audits(
     if after is not None and not (isinstance(after, list) and len(after) == 2 and isinstance(after[0], int)):
         raise bad_request("'$skiptoken' is invalid.")
     records = store.reads.audit_records(tenant.tenant_id, tuple(after) if after else None, page.top + 1, activity)
-    more = len(records) > page.top
-    records = records[: page.top]
-    link = next_link(request, [records[-1].position, records[-1].record_id]) if more else None
+    records, next_after = cut_page(records, page.top, lambda record: [record.position, record.record_id])
     value = [directory_audit(record) for record in records]
-    return JSON(page_body(context_url(request, tenant.tenant_id, "auditLogs/directoryAudits"), value, None, link))
+    context = context_url(request, tenant.tenant_id, "auditLogs/directoryAudits")
+    return JSON(page_body(context, value, None, next_link(request, next_after)))

@@ -7,7 +7,6 @@ button, which Graph has no operation for.
 from __future__ import annotations
 
 from bisect import bisect_right
-from enum import Enum
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -15,23 +14,21 @@ from fastapi.responses import PlainTextResponse
 
 from processor.api.commands import command, event_id_for, submit
 from processor.api.desk import StateUnavailable
+from processor.api.graph.actions import submit_or_refuse
 from processor.api.graph.bodies import AssignLicense
-from processor.api.graph.errors import GraphError, not_found, refused
+from processor.api.graph.errors import GraphError, not_found
 from processor.api.graph.odata import (
     STARTS_WITH_NAME,
-    Count,
     Filter,
     KnownTenant,
+    Page,
     Select,
-    SkipToken,
-    Top,
     after_id,
     context_of,
     invalid_filter,
     match_clause,
     next_link,
     page_body,
-    paging,
     require_eventual,
     selected,
     split_and,
@@ -40,6 +37,7 @@ from processor.api.graph.odata import (
 from processor.api.graph.schemas import (
     COUNTED,
     ERRORS,
+    EXTENSIONS,
     DirectoryObjectPage,
     GroupEntity,
     GroupPage,
@@ -54,12 +52,12 @@ from processor.api.graph.shapes import (
     group_as_graph,
     users_as_graph,
 )
+from processor.api.keyset import cut_page
 from processor.api.reads import GroupRow, UserRow
 from processor.api.services import JSON, Store
 from processor.core.state import TenantState
 
 router = APIRouter(tags=["Microsoft Graph: groups"], responses=ERRORS)
-EXTENSIONS: list[str | Enum] = ["Extensions (not in Microsoft Graph)"]
 ACCEPTED: dict[int | str, dict[str, Any]] = {
     202: {"model": GroupEntity, "description": "Validated and logged; members are processed."}
 }
@@ -89,28 +87,19 @@ def known_group(store: Store, tenant: str, group_id: str) -> GroupRow:
 
 @router.get("/groups", response_model=None, responses={200: {"model": GroupPage}})
 def list_groups(
-    request: Request,
-    tenant: KnownTenant,
-    store: Store,
-    select: Select = None,
-    filter: Filter = None,
-    top: Top = None,
-    count: Count = None,
-    skiptoken: SkipToken = None,
+    request: Request, tenant: KnownTenant, store: Store, page: Page, select: Select = None, filter: Filter = None
 ) -> JSON:
     """Groups by id; `$filter=hasMembersWithLicenseErrors eq true` lists those with members in licence error."""
-    page = paging(request, top, count, skiptoken)
     names = selected(select, "group", GROUP_PROPERTIES, GROUP_DEFAULT)
     with_errors, name_prefix = group_filter(filter)
     reads, tenant_id = store.reads, tenant.tenant_id
     with reads.snapshot():
         groups = reads.groups(tenant_id, after_id(page.after), page.top + 1, with_errors, name_prefix)
         total = reads.count_groups(tenant_id, with_errors, name_prefix) if page.count else None
-    more = len(groups) > page.top
-    groups = groups[: page.top]
+    groups, next_after = cut_page(groups, page.top, lambda group: group.group_id)
     value = [group_as_graph(group, names) for group in groups]
-    link = next_link(request, groups[-1].group_id) if more else None
-    return JSON(page_body(context_of(request, tenant_id, "groups", select, names), value, total, link))
+    context = context_of(request, tenant_id, "groups", select, names)
+    return JSON(page_body(context, value, total, next_link(request, next_after)))
 
 
 @router.get("/groups/$count", response_model=None, responses=COUNTED)
@@ -131,29 +120,19 @@ def get_group(request: Request, tenant: KnownTenant, store: Store, group_id: str
 
 @router.get("/groups/{group_id}/membersWithLicenseErrors", response_model=None, responses={200: {"model": UserPage}})
 def list_members_with_license_errors(
-    request: Request,
-    tenant: KnownTenant,
-    store: Store,
-    group_id: str,
-    select: Select = None,
-    top: Top = None,
-    count: Count = None,
-    skiptoken: SkipToken = None,
+    request: Request, tenant: KnownTenant, store: Store, group_id: str, page: Page, select: Select = None
 ) -> JSON:
     """Users with a licence from this group in error, former members whose removal is blocked included."""
-    page = paging(request, top, count, skiptoken)
     names = selected(select, "user", USER_PROPERTIES, USER_DEFAULT)
     reads, tenant_id = store.reads, tenant.tenant_id
     with reads.snapshot():
         known_group(store, tenant_id, group_id)
         ids = reads.members_in_error(tenant_id, group_id, after_id(page.after), page.top + 1)
-        more = len(ids) > page.top
-        ids = ids[: page.top]
+        ids, next_after = cut_page(ids, page.top, lambda user_id: user_id)
         value = _users_in_order(store, tenant_id, ids, names)
         total = reads.count_members_in_error(tenant_id, group_id) if page.count else None
-    link = next_link(request, ids[-1]) if more else None
     context = context_of(request, tenant_id, "directoryObjects", select, names)
-    return JSON(page_body(context, value, total, link))
+    return JSON(page_body(context, value, total, next_link(request, next_after)))
 
 
 def _users_in_order(store: Store, tenant: str, ids: list[str], names: tuple[str, ...]) -> list[dict[str, object]]:
@@ -172,17 +151,9 @@ def _users_in_order(store: Store, tenant: str, ids: list[str], names: tuple[str,
     },
 )
 def list_members(
-    request: Request,
-    tenant: KnownTenant,
-    store: Store,
-    group_id: str,
-    select: Select = None,
-    top: Top = None,
-    count: Count = None,
-    skiptoken: SkipToken = None,
+    request: Request, tenant: KnownTenant, store: Store, group_id: str, page: Page, select: Select = None
 ) -> JSON:
     """The group's direct members: users and nested groups, by id."""
-    page = paging(request, top, count, skiptoken)
     names = selected(select, "user", USER_PROPERTIES, USER_DEFAULT)
     tenant_id = tenant.tenant_id
     known_group(store, tenant_id, group_id)
@@ -200,8 +171,7 @@ def list_members(
         listed, total = store.desk.with_state(tenant_id, members)
     except StateUnavailable as exc:
         raise GraphError(501, "NotImplemented", str(exc)) from None
-    more = len(listed) > page.top
-    listed = listed[: page.top]
+    listed, next_after = cut_page(listed, page.top, lambda member: member[0])
     reads = store.reads
     with reads.snapshot():
         users = reads.users_by_id(tenant_id, [member for member, is_user in listed if is_user])
@@ -212,9 +182,8 @@ def list_members(
                 value += users_as_graph(reads, tenant_id, [users[member]], names, typed=True)
             elif not is_user and member in groups:
                 value.append(group_as_graph(groups[member], GROUP_DEFAULT, typed=True))
-    link = next_link(request, listed[-1][0]) if more else None
     context = context_of(request, tenant_id, "directoryObjects", None, ())
-    return JSON(page_body(context, value, total if page.count else None, link))
+    return JSON(page_body(context, value, total if page.count else None, next_link(request, next_after)))
 
 
 def _first_after(members: list[tuple[str, bool]], after: str) -> int:
@@ -229,9 +198,7 @@ def assign_group_license(
     tenant_id = tenant.tenant_id
     known_group(store, tenant_id, group_id)
     data = {"groupId": group_id, **body.data()}
-    (outcome,) = submit(store, [command(tenant_id, "GroupLicensesChanged", data, event_id_for(request))])
-    if outcome.rejection is not None:
-        raise refused(outcome.rejection.error, outcome.rejection.message, outcome.rejection.detail)
+    submit_or_refuse(request, store, tenant_id, "GroupLicensesChanged", data)
     return _group_answer(request, store, tenant_id, group_id)
 
 

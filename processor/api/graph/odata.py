@@ -57,8 +57,12 @@ def eventual(request: Request) -> bool:
     return request.headers.get("consistencylevel", "").lower() == "eventual"
 
 
-def paging(request: Request, top: str | None, count: str | None, skiptoken: str | None) -> Paging:
+def paging(request: Request, top: Top = None, count: Count = None, skiptoken: SkipToken = None) -> Paging:
     return Paging(parse_top(top), parse_skiptoken(skiptoken), parse_count(request, count))
+
+
+# A list's $top, $count and $skiptoken, read and checked before the route runs.
+Page = Annotated[Paging, Depends(paging)]
 
 
 def parse_top(top: str | None) -> int:
@@ -110,8 +114,11 @@ def skiptoken(key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def next_link(request: Request, key: Any) -> str:
-    """The absolute URL of the page after the one ending at `key`: the same query, a new $skiptoken."""
+def next_link(request: Request, key: Any) -> str | None:
+    """The absolute URL of the page after the one ending at `key`: the same query, a new $skiptoken (None: no key,
+    no next page)."""
+    if key is None:
+        return None
     options = [(name, value) for name, value in request.query_params.multi_items() if name.lower() != "$skiptoken"]
     options.append(("$skiptoken", skiptoken(key)))
     query = "&".join(f"{quote(name, safe='$')}={quote(value, safe=',()/:$')}" for name, value in options)

@@ -6,6 +6,7 @@ only describe it. Every property is optional, because `$select` decides which ar
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -189,6 +190,9 @@ class MainError(Model):
 class ODataError(Model):
     error: MainError
 
+
+# The OpenAPI tag of this server's routes that Microsoft Graph does not have.
+EXTENSIONS: list[str | Enum] = ["Extensions (not in Microsoft Graph)"]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ODataError, "description": description}

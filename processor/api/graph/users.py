@@ -6,29 +6,25 @@ reprocess of every user in error, of the tenant or of one SKU.
 
 from __future__ import annotations
 
-from enum import Enum
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from processor.api.commands import command, event_id_for, new_event_id, submit
+from processor.api.graph.actions import submit_or_refuse
 from processor.api.graph.bodies import AssignLicense, ReprocessInError
-from processor.api.graph.errors import GraphError, bad_request, not_found, refused
+from processor.api.graph.errors import GraphError, bad_request, not_found
 from processor.api.graph.odata import (
     STARTS_WITH_NAME,
-    Count,
     Filter,
     KnownTenant,
+    Page,
     Select,
-    SkipToken,
-    Top,
     after_id,
     context_of,
     invalid_filter,
     match_clause,
     next_link,
     page_body,
-    paging,
     require_eventual,
     selected,
     split_and,
@@ -37,18 +33,19 @@ from processor.api.graph.odata import (
 from processor.api.graph.schemas import (
     COUNTED,
     ERRORS,
+    EXTENSIONS,
     AcceptedRequests,
     LicenseDetailsPage,
     UserEntity,
     UserPage,
 )
 from processor.api.graph.shapes import USER_DEFAULT, USER_PROPERTIES, license_details, users_as_graph
+from processor.api.keyset import cut_page
 from processor.api.reads import UserFilter, UserRow
 from processor.api.services import JSON, Store
 from processor.catalog_file import shipped_catalog
 
 router = APIRouter(tags=["Microsoft Graph: users"], responses=ERRORS)
-EXTENSIONS: list[str | Enum] = ["Extensions (not in Microsoft Graph)"]
 
 _HOLDING_SKU = r"assignedLicenses/any\(\s*(\w+)\s*:\s*\1/skuId\s+eq\s+'?([0-9a-fA-F-]{36})'?\s*\)"
 _LICENCE_COUNT = r"assignedLicenses/\$count\s+(eq|ne)\s+0"
@@ -83,29 +80,20 @@ def active_user(store: Store, tenant: str, user_id: str) -> UserRow:
 
 @router.get("/users", response_model=None, responses={200: {"model": UserPage}})
 def list_users(
-    request: Request,
-    tenant: KnownTenant,
-    store: Store,
-    select: Select = None,
-    filter: Filter = None,
-    top: Top = None,
-    count: Count = None,
-    skiptoken: SkipToken = None,
+    request: Request, tenant: KnownTenant, store: Store, page: Page, select: Select = None, filter: Filter = None
 ) -> JSON:
     """Users by id, a page at a time; `$filter` on `assignedLicenses/any(x:x/skuId eq …)`,
     `assignedLicenses/$count eq 0` (advanced query) and `startswith(displayName,'…')`."""
-    page = paging(request, top, count, skiptoken)
     names = selected(select, "user", USER_PROPERTIES, USER_DEFAULT)
     which = user_filter(request, filter, page.count)
     reads, tenant_id = store.reads, tenant.tenant_id
     with reads.snapshot():
         users = reads.users(tenant_id, after_id(page.after), page.top + 1, which)
-        more = len(users) > page.top
-        users = users[: page.top]
+        users, next_after = cut_page(users, page.top, lambda user: user.user_id)
         value = users_as_graph(reads, tenant_id, users, names)
         total = reads.count_users(tenant_id, which) if page.count else None
-    link = next_link(request, users[-1].user_id) if more else None
-    return JSON(page_body(context_of(request, tenant_id, "users", select, names), value, total, link))
+    context = context_of(request, tenant_id, "users", select, names)
+    return JSON(page_body(context, value, total, next_link(request, next_after)))
 
 
 @router.get("/users/$count", response_model=None, responses=COUNTED)
@@ -154,9 +142,7 @@ def assign_user_license(
     tenant_id = tenant.tenant_id
     active_user(store, tenant_id, user_id)
     data = {"userId": user_id, **body.data()}
-    (outcome,) = submit(store, [command(tenant_id, "UserLicensesChanged", data, event_id_for(request))])
-    if outcome.rejection is not None:
-        raise refused(outcome.rejection.error, outcome.rejection.message, outcome.rejection.detail)
+    outcome = submit_or_refuse(request, store, tenant_id, "UserLicensesChanged", data)
     return _user_answer(request, store, tenant_id, user_id, outcome.decided)
 
 
