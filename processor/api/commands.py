@@ -66,17 +66,15 @@ def command(tenant: str, event_type: str, data: dict[str, Any], event_id: str) -
 
 
 def submit(store: Services, commands: list[Command]) -> list[Outcome]:
-    """Decide the commands in one batch; each outcome says whether (and why) it was refused."""
-    ingested = store.desk.ingest([(f"{SOURCE}:{c.event_id}", c.line) for c in commands])
+    """Decide the commands in one batch; each outcome says whether (and why) it was refused. A command retried with
+    its client-request-id was decided the first time: its answer is the one on record."""
+    ingested = store.desk.submit([(c.tenant, c.event_id, (f"{SOURCE}:{c.event_id}", c.line)) for c in commands])
     if ingested is None:
         return [Outcome(decided=False) for _ in commands]
     outcomes = []
     for c in commands:
         rejection = ingested.rejection_of(c.event_id)
-        # Decided before: its refusal, if any, is on record. A retry carries a new `time`, so the log sees the same
-        # id with another line (an IdConflict dead letter) rather than a plain duplicate; both mean "already decided".
-        retried = ingested.summary.duplicates or ingested.summary.id_conflicts
-        if rejection is None and retried:
+        if c.event_id in ingested.retried:
             earlier = store.reads.rejection_of(c.tenant, c.event_id)
             if earlier is not None:
                 rejection = Rejection(

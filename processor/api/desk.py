@@ -46,6 +46,7 @@ class Rejection:
 class Ingested:
     summary: IngestSummary
     rejections: list[Rejection] = field(default_factory=list)  # of the events this call logged, in log order
+    retried: set[str] = field(default_factory=set)  # ids of commands logged before: decided then, not again
 
     def rejection_of(self, event_id: str) -> Rejection | None:
         return next((r for r in self.rejections if r.event_id == event_id), None)
@@ -58,6 +59,11 @@ class Desk(Protocol):
 
     def ingest(self, lines: Iterable[Line]) -> Ingested | None:
         """Decide the lines and say what became of them; None: published, decided elsewhere."""
+        ...
+
+    def submit(self, commands: list[tuple[str, str, Line]]) -> Ingested | None:
+        """Decide the server's own commands, (tenant, event id, line) each: as `ingest`, but a command whose id is
+        logged already is a retry (the same request again, only its `time` newer) and is not logged twice."""
         ...
 
     def with_state(self, tenant: str, read: Callable[[TenantState], T]) -> T:
@@ -116,6 +122,21 @@ class CommandDesk:
         """Append and decide the lines (malformed ones are dead-lettered, duplicates left out), as `ingest` does."""
         batch = list(lines)
         return self._run(lambda: self._ingest(batch))
+
+    def submit(self, commands: list[tuple[str, str, Line]]) -> Ingested:
+        return self._run(lambda: self._submit(commands))
+
+    def _submit(self, commands: list[tuple[str, str, Line]]) -> Ingested:
+        """Looked up and ingested in one job of the desk's thread: no command of this server comes in between."""
+        assert self._conn is not None
+        retried: set[str] = set()
+        for tenant in {tenant for tenant, _, _ in commands}:
+            ids = [event_id for of, event_id, _ in commands if of == tenant]
+            retried |= eventlog.known_ids(self._conn, tenant, ids).keys()
+        fresh = [line for _, event_id, line in commands if event_id not in retried]
+        ingested = self._ingest(fresh) if fresh else Ingested(IngestSummary())
+        ingested.retried = retried
+        return ingested
 
     def _ingest(self, lines: list[Line]) -> Ingested:
         assert self._conn is not None

@@ -155,8 +155,15 @@ async def test_reprocess_clears_errors_after_seats_are_bought(own_server: Server
         assert every.status_code == 202 and every.json()["requested"] == len(still)
 
 
+def dead_letters(db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0])
+
+
 def test_a_command_retried_with_its_client_request_id_is_decided_once(own_server: Server) -> None:
+    """Answered as the first time, and not logged again: no second event, no dead letter for the retry."""
     before = export(own_server.db)
+    dead_before = dead_letters(own_server.db)
     sku = next(s for s in before["subscribedSkus"] if s["skuPartNumber"] == "EMSPREMIUM")
     user = next(u for u in active_users(before) if u["usageLocation"] and not u["assignedLicenses"])
     body = {"addLicenses": [{"skuId": sku["skuId"]}], "removeLicenses": []}
@@ -170,6 +177,7 @@ def test_a_command_retried_with_its_client_request_id_is_decided_once(own_server
     assert second.headers["client-request-id"] == retry["client-request-id"]
     added = export(own_server.db)["rejectedCommands"][len(before["rejectedCommands"]) :]
     assert [r["eventId"] for r in added][0] == retry["client-request-id"] and len(added) == 2
+    assert dead_letters(own_server.db) == dead_before
 
 
 def test_events_another_process_logs_meanwhile_are_decided_upon(own_server: Server, tmp_path: Path) -> None:
