@@ -1,4 +1,5 @@
-"""The server's gate, in front of every route: the bearer token, read-only mode, the body size limit, request ids.
+"""The server's gate, in front of every route: the bearer token (or a signed-in browser's session, signin.py),
+read-only mode, the body size limit, request ids.
 
 A plain ASGI middleware: it answers refusals itself (Graph's error shape), before any route runs, and hands the
 routes a body it has already read within the limit, so a route never sees a larger one.
@@ -13,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from processor.api import signin
 from processor.api.graph.errors import error_document
 from processor.api.settings import ServeSettings
 
@@ -23,6 +25,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PUBLIC_PREFIX = "/dashboard/static/"  # the dashboard's own CSS and scripts: no data, and the sign-in page uses them
 
 
 class Guard:
@@ -57,14 +60,22 @@ class Guard:
             await send_with_ids({"type": "http.response.start", "status": status, "headers": response_headers})
             await send_with_ids({"type": "http.response.body", "body": body})
 
-        if self.token is not None:
-            given = headers.get(b"authorization", b"")
-            if not given:
-                await refuse(401, "InvalidAuthenticationToken", "Access token is empty.")
+        if self.token is not None and not _public(scope["path"]):
+            if scope["path"] in (signin.LOGIN, signin.LOGOUT):
+                await self._sign_in(scope, headers, receive, send_with_ids)
                 return
-            scheme, _, token = given.partition(b" ")
-            if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.token):
-                await refuse(401, "InvalidAuthenticationToken", "Access token validation failure.")
+            given = headers.get(b"authorization", b"")
+            if given:
+                scheme, _, token = given.partition(b" ")
+                if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.token):
+                    await refuse(401, "InvalidAuthenticationToken", "Access token validation failure.")
+                    return
+            elif not self._session_allows(scope, headers):
+                if scope["method"] in signin.SAFE_METHODS and signin.wants_a_page(headers):  # a browser: sign in
+                    location = signin.login_redirect(scope["path"], scope.get("query_string", b""))
+                    await _answer(send_with_ids, 303, b"", [(b"location", location.encode())])
+                    return
+                await refuse(401, "InvalidAuthenticationToken", "Access token is empty.")
                 return
         if scope["method"] in COMMAND_METHODS:
             if self.read_only:
@@ -76,6 +87,35 @@ class Guard:
                 return
             receive = _replay(body, receive)
         await self.app(scope, receive, send_with_ids)
+
+    def _session_allows(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
+        """A signed-in browser: any read, and commands from the server's own pages (its reprocess buttons)."""
+        assert self.token is not None
+        if not signin.has_session(headers, self.token):
+            return False
+        return scope["method"] in signin.SAFE_METHODS or signin.same_origin(scope["scheme"], headers)
+
+    async def _sign_in(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, send: Send) -> None:
+        """/login: the form (GET), the token checked and the session cookie set (POST); /logout: the cookie gone."""
+        assert self.token is not None
+        secure = scope["scheme"] == "https"
+        if scope["path"] == signin.LOGOUT:
+            clear = signin.cookie_header("", secure, clear=True)
+            await _answer(send, 303, b"", [(b"location", signin.LOGIN.encode()), (b"set-cookie", clear)])
+            return
+        page = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store")]
+        if scope["method"] != "POST":
+            query = signin.form_fields(scope.get("query_string", b""))
+            await _answer(send, 200, signin.login_page(signin.local_path(query.get("next")), failed=False), page)
+            return
+        body = await self._body(headers, receive)
+        fields = signin.form_fields(body or b"")
+        target = signin.local_path(fields.get("next"))
+        if not hmac.compare_digest(fields.get("token", "").encode(), self.token):
+            await _answer(send, 401, signin.login_page(target, failed=True), page)
+            return
+        cookie = signin.cookie_header(signin.session_value(self.token), secure)
+        await _answer(send, 303, b"", [(b"location", target.encode()), (b"set-cookie", cookie)])
 
     async def _body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes | None:
         """The whole request body, or None as soon as it is known to exceed the limit."""
@@ -97,6 +137,12 @@ class Guard:
         return b"".join(chunks)
 
 
+async def _answer(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _replay(body: bytes, then: Receive) -> Receive:
     """A receive that gives the body read already, then what the client sends next (its disconnect)."""
     sent = False
@@ -109,3 +155,7 @@ def _replay(body: bytes, then: Receive) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return receive
+
+
+def _public(path: str) -> bool:
+    return path.startswith(PUBLIC_PREFIX) and ".." not in path

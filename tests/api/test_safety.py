@@ -72,6 +72,55 @@ async def test_with_a_token_every_request_needs_it(given_by: str, tmp_path: Path
         stop_server(server)
 
 
+def test_a_browser_signs_in_once_with_the_token_and_then_uses_the_dashboard(
+    tmp_path: Path, demo_events_file: Path
+) -> None:
+    """A token-protected server: a browser is sent to /login, types the token once, and browses with a session
+    cookie; the cookie is not the token, carries commands only from the server's own pages, and never leads off
+    the server. Scripts without a header still get Graph's 401."""
+    db = demo_database(tmp_path, demo_events_file)
+    server = start_server(db, "--token", TOKEN, token=TOKEN)
+    page = {"Accept": "text/html"}
+    try:
+        with httpx.Client(base_url=server.url) as browser:
+            sent_away = browser.get(f"/tenants/{TENANT}/", headers=page)
+            assert sent_away.status_code == 303
+            assert sent_away.headers["location"] == f"/login?next=%2Ftenants%2F{TENANT}%2F"
+            form = browser.get(sent_away.headers["location"])
+            assert form.status_code == 200 and 'name="token"' in form.text and f"/tenants/{TENANT}/" in form.text
+            assert browser.get("/dashboard/static/dashboard.css").status_code == 200  # the form's own style
+
+            wrong = browser.post("/login", data={"token": "not-the-token", "next": f"/tenants/{TENANT}/"})
+            assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
+            assert browser.get(f"/tenants/{TENANT}/", headers=page).status_code == 303  # still not signed in
+
+            signed_in = browser.post("/login", data={"token": TOKEN, "next": f"/tenants/{TENANT}/"})
+            assert signed_in.status_code == 303 and signed_in.headers["location"] == f"/tenants/{TENANT}/"
+            cookie = signed_in.headers["set-cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and TOKEN not in cookie
+            overview = browser.get(f"/tenants/{TENANT}/", headers=page)
+            assert overview.status_code == 200 and "<html" in overview.text
+            assert browser.get(f"/tenants/{TENANT}/v1.0/users").status_code == 200
+
+            user = next(u for u in export(db)["users"] if not u["deleted"])
+            reprocess = f"/tenants/{TENANT}/v1.0/users/{user['id']}/reprocessLicenseAssignment"
+            assert browser.post(reprocess).status_code == 401  # no Origin: not one of the server's pages
+            assert browser.post(reprocess, headers={"Origin": "http://evil.example"}).status_code == 401
+            assert browser.post(reprocess, headers={"Origin": server.url}).status_code < 300
+
+            off_site = browser.post("/login", data={"token": TOKEN, "next": "//evil.example/"})
+            assert off_site.headers["location"] == "/"
+            signed_out = browser.get("/logout")
+            assert signed_out.status_code == 303 and "Max-Age=0" in signed_out.headers["set-cookie"]
+            assert browser.get(f"/tenants/{TENANT}/", headers=page).status_code == 303
+        with httpx.Client(base_url=server.url) as script:
+            assert script.get(f"/tenants/{TENANT}/v1.0/users").status_code == 401
+            forged = script.get(f"/tenants/{TENANT}/v1.0/users", headers={"Cookie": f"licensing_session={TOKEN}"})
+            assert forged.status_code == 401
+    finally:
+        stop_server(server)
+
+
 def test_read_only_refuses_commands(tmp_path: Path, demo_events_file: Path) -> None:
     db = demo_database(tmp_path, demo_events_file)
     before = export(db)

@@ -4,11 +4,12 @@ buys seats (an event posted to /events), presses Reprocess, and watches the erro
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import BrowserContext, Page
 
-from tests.api.conftest import TENANT, Server
+from tests.api.conftest import TENANT, Server, demo_database, start_server, stop_server
 
 
 def subscription_raised(server: Server, part_number: str, more: int) -> dict[str, Any]:
@@ -70,3 +71,31 @@ def test_reprocess_after_buying_seats_clears_the_errors_without_reloading(
     assert page.locator("#errors tr.error-row").count() == 0
     assert page.locator("#in-error-count").get_attribute("data-count") == "0"
     assert page.evaluate("window.sameDocument === true"), "the errors cleared without a reload"
+
+
+def test_a_browser_signs_in_to_a_token_protected_server_and_reprocesses_from_its_pages(
+    browser: BrowserContext, tmp_path: Path, demo_events_file: Path
+) -> None:
+    """Off loopback a server asks for its token: the browser is sent to the sign-in form, and once signed in the
+    dashboard works as on loopback, its Reprocess button (a POST from the page) included."""
+    token = "correct-horse-battery-staple"
+    server = start_server(demo_database(tmp_path, demo_events_file), "--token", token, token=token)
+    try:
+        page = browser.new_page()
+        page.goto(server.url + f"/tenants/{TENANT}/")
+        assert page.url.startswith(server.url + "/login"), page.url
+        page.get_by_label("Token").fill("not-the-token")
+        page.get_by_role("button", name="Sign in").click()
+        assert page.get_by_role("alert").inner_text().strip()
+        page.get_by_label("Token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector("#attention tr.attention")
+        assert page.url == server.url + f"/tenants/{TENANT}/", "back where the browser was going"
+
+        page.locator("#attention tr.attention").first.get_by_role("link").click()
+        page.wait_for_selector("#errors tr.error-row")
+        with page.expect_response(lambda answer: answer.request.method == "POST") as answered:
+            page.get_by_role("button", name="Reprocess group").click()
+        assert answered.value.status < 300, answered.value.status
+    finally:
+        stop_server(server)
