@@ -11,7 +11,7 @@ import orjson
 from processor.api.dashboard.history import TENANT_WIDE, DaySeries, LogHistory, day_of
 from processor.catalog_file import shipped_catalog
 from processor.embedded.database import open_database
-from processor.embedded.runtime import EmbeddedRuntime
+from processor.embedded.runtime import EmbeddedRuntime, decision_rows
 from tests.dashboard.test_paging import event
 
 
@@ -76,3 +76,50 @@ def test_a_store_without_a_decisions_log_has_no_history(tmp_path: Path) -> None:
     history.catch_up()
     assert not history.kept()
     assert history.errors_series("fabrikam", TENANT_WIDE).values == []
+
+
+def test_a_users_history_pages_newest_first_each_event_with_its_changes_in_log_order(tmp_path: Path) -> None:
+    steps = [
+        ("TenantConfigured", {"countryLetterCode": "US"}),
+        ("SubscriptionChanged", {"skuId": "ENTERPRISEPACK", "prepaidUnits": {"enabled": 5}}),
+        ("SubscriptionChanged", {"skuId": "EMS", "prepaidUnits": {"enabled": 5}}),
+        ("GroupCreated", {"groupId": "g"}),
+        ("GroupLicensesChanged", {"groupId": "g", "addLicenses": [{"skuId": "ENTERPRISEPACK"}, {"skuId": "EMS"}]}),
+        ("UserCreated", {"userId": "u", "usageLocation": "US"}),
+        ("UserCreated", {"userId": "other", "usageLocation": "US"}),
+    ]
+    for _ in range(4):  # each join and leave changes both of u's entries in one event; "other" interleaves
+        steps += [("GroupMemberAdded", {"groupId": "g", "memberId": "u"})]
+        steps += [("GroupMemberAdded", {"groupId": "g", "memberId": "other"})]
+        steps += [("GroupMemberRemoved", {"groupId": "g", "memberId": "u"})]
+        steps += [("GroupMemberRemoved", {"groupId": "g", "memberId": "other"})]
+    db = tmp_path / "history.db"
+    decided(db, [event(n, kind, data) for n, (kind, data) in enumerate(steps)])
+    history = LogHistory(db)
+    history.catch_up()
+
+    everything = history.user_events("fabrikam", "u", None, 100)
+    assert [e.type for e in everything] == ["GroupMemberRemoved", "GroupMemberAdded"] * 4
+    positions = [e.position for e in everything]
+    assert positions == sorted(positions, reverse=True) and len(set(positions)) == 8
+    logged: dict[int, list[str]] = {}  # position -> the SKUs of u's changes, in the order the log holds them
+    conn = sqlite3.connect(db)
+    for seq, _, body in decision_rows(conn):
+        output = orjson.loads(body)
+        if output["type"] == "LicenseAssignmentStateChanged" and output["data"]["userId"] == "u":
+            logged.setdefault(seq, []).append(output["data"]["skuId"])
+    conn.close()
+    assert sorted(logged, reverse=True) == positions
+    for e in everything:
+        assert [c.sku_id for c in e.changes] == logged[e.position] and len(e.changes) == 2
+        assert {c.state for c in e.changes} == ({None} if e.type == "GroupMemberRemoved" else {"Active"})
+
+    pages, before = [], None
+    for _ in range(10):  # 8 events: 3 pages, then an empty one
+        page = history.user_events("fabrikam", "u", before, 3)
+        if not page:
+            break
+        pages += page
+        before = page[-1].position
+    assert pages == everything  # pages of 3 events, none repeated or skipped
+    assert history.user_events("fabrikam", "nobody", None, 10) == []
