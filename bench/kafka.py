@@ -11,7 +11,9 @@
   `restart_seconds` runs from the restart to the first event after it decided (process start and group join).
   `rebuild_without_snapshot_seconds`: the 6x partition rebuilt from offset 0 (its snapshot file removed), for scale.
 * `rss_growth`: the worker's RSS once it has decided the 6x history (since its last restart: 5x) / once it has
-  decided the 1x history (flat = its memory does not grow with history).
+  decided the 1x history (flat = its memory does not grow with history). The process measured at 6x is the one
+  restarted by the last 1x kill: `rss_series_bytes` samples it after each further 1x it decides, and
+  `rss_long_run_growth` is the last / the first of them (one process over a long run).
 """
 
 from __future__ import annotations
@@ -301,9 +303,13 @@ def main() -> None:
         pipeline.start_projector()  # back on its database, from its stored positions
 
         short = [recover(pipeline, n) for n in range(args.restarts)]
-        pipeline.publish(list(churn_lines((args.history - 1) * args.events, seed=2, first_id=args.events)))
-        pipeline.wait_projected()
-        rss_long = rss_bytes_of(pipeline.worker.pid)  # type: ignore[union-attr]  # the same run of the worker since
+        churn = list(churn_lines((args.history - 1) * args.events, seed=2, first_id=args.events))
+        rss_series = []  # the restarted worker's RSS after each further 1x of history: one process, a long run
+        for chunk in range(0, len(churn), args.events):
+            pipeline.publish(churn[chunk : chunk + args.events])
+            pipeline.wait_projected()
+            rss_series.append(rss_bytes_of(pipeline.worker.pid))  # type: ignore[union-attr]
+        rss_long = rss_series[-1]
         long = [recover(pipeline, args.restarts + n) for n in range(args.restarts)]
         rebuild = recover(pipeline, 2 * args.restarts, without_snapshot=True)
         snapshot_bytes = max(v for k, v in scrape(pipeline.worker_metrics).items() if "snapshot_bytes" in k)
@@ -339,6 +345,8 @@ def main() -> None:
             "rss_1x_bytes": rss_short,
             f"rss_{args.history}x_bytes": rss_long,
             "rss_growth": round(rss_long / rss_short, 3),
+            "rss_series_bytes": rss_series,
+            "rss_long_run_growth": round(rss_series[-1] / rss_series[0], 3),
         },
     )
 

@@ -19,6 +19,7 @@ from processor.core.decide import STALE, decide, decide_changes, new_tenant
 from processor.core.outputs import encode_output
 from processor.core.state import TenantState
 from processor.kafka import EVENTS_TOPIC
+from processor.kafka.produce import Record
 
 # Ids remembered per partition: far more than a producer retries or re-sends in a row; ~80 bytes each.
 DEFAULT_DEDUPE_WINDOW = 100_000
@@ -84,10 +85,10 @@ class PartitionState:
 
 @dataclass(slots=True)
 class DecidedBatch:
-    """The messages one input batch produces: decisions (key, value) and dead letters (key, value, headers)."""
+    """The messages input events produce, until they are moved into record batches: decisions and dead letters."""
 
-    decisions: list[tuple[bytes, bytes]] = field(default_factory=list)
-    dead_letters: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]] = field(default_factory=list)
+    decisions: list[Record] = field(default_factory=list)
+    dead_letters: list[Record] = field(default_factory=list)
     events: int = 0  # input messages decided (dead letters and duplicates included)
 
 
@@ -120,7 +121,7 @@ def decide_into(
     if decision.status == STALE:
         return
     key_bytes = tenant_id.encode()
-    out.decisions.extend([(key_bytes, encode_output(o)) for o in decision.outputs])
+    out.decisions.extend([(key_bytes, encode_output(o), None) for o in decision.outputs])
 
 
 def fold_in(state: PartitionState, raw: bytes, offset: int) -> None:

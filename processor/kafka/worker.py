@@ -66,20 +66,25 @@ class Worker:
         return self._producer
 
     async def decide_batch(self, records: RecordMap) -> None:
+        batches = await self.producer().record_batches(DECISIONS_TOPIC, DEAD_LETTER_TOPIC)
         out = DecidedBatch()
+
+        def drain() -> None:
+            """The outputs decided so far into the record batches (copied there: processor/kafka/produce.py)."""
+            batches.add(DECISIONS_TOPIC, out.decisions)
+            batches.add(DEAD_LETTER_TOPIC, out.dead_letters)
+            out.decisions.clear()
+            out.dead_letters.clear()
+
         next_offsets: dict[Any, int] = {}
         for tp, partition_records in records.items():
-            next_offsets[tp] = await self.deciders.decide(tp.partition, partition_records, out)
-        producer = self.producer()
-        deliveries = await producer.send(DECISIONS_TOPIC, [(key, value, None) for key, value in out.decisions])
-        if out.dead_letters:
-            deliveries += await producer.send(DEAD_LETTER_TOPIC, out.dead_letters)
-        await asyncio.gather(*deliveries)
+            next_offsets[tp] = await self.deciders.decide(tp.partition, partition_records, out, drain)
+        await asyncio.gather(*await batches.send())
         self.deciders.batch_delivered({tp.partition: offset for tp, offset in next_offsets.items()})
         await self.app.batch_consumer.commit_offsets(next_offsets)
         metrics.EVENTS_DECIDED.inc(out.events)
-        metrics.DECISIONS_PUBLISHED.inc(len(out.decisions))
-        metrics.DEAD_LETTERS.inc(len(out.dead_letters))
+        metrics.DECISIONS_PUBLISHED.inc(batches.added[DECISIONS_TOPIC])
+        metrics.DEAD_LETTERS.inc(batches.added[DEAD_LETTER_TOPIC])
         consumer = self.app.consumer
         for tp, offset in next_offsets.items():
             highwater = consumer.highwater(tp)

@@ -3,14 +3,17 @@ exactly (states, next offset, window) or, when written by another version, are n
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 
 from processor.demo.generator import generate_demo_events
+from processor.kafka.deciders import DRAIN_EVERY, PartitionDeciders
 from processor.kafka.partition import DecidedBatch, PartitionState, RecentIds, decide_into, fold_in, id_digest
 from processor.kafka.snapshots import (
     MAGIC,
@@ -74,6 +77,33 @@ def test_a_partition_restored_from_its_snapshot_decides_the_rest_of_the_log_as_t
     rest = lines[half - 50 : half] + lines[half:]
     assert decide_all(restored, rest, half).decisions == decide_all(original, rest, half).decisions
     assert restored.entities() == original.entities()
+
+
+class Record(NamedTuple):  # what the consumer hands the worker: the fields it reads
+    offset: int
+    key: bytes
+    value: bytes
+
+
+def test_a_batchs_outputs_are_moved_on_every_few_hundred_events_not_held_to_its_end(tmp_path: Path) -> None:
+    lines = demo_lines()
+    deciders = PartitionDeciders("127.0.0.1:9", tmp_path)  # no broker: the partition is live, nothing to recover
+    deciders.partitions[PARTITION] = PartitionState()
+    deciders.live.add(PARTITION)
+    out = DecidedBatch()
+    moved: list[object] = []
+    held: list[tuple[int, int]] = []  # at each move: (events decided since the previous one, outputs held)
+
+    def drain() -> None:
+        held.append((out.events - sum(n for n, _ in held), len(out.decisions)))
+        moved.extend(out.decisions)
+        out.decisions.clear()
+
+    records = [Record(n, b"contoso", raw) for n, raw in enumerate(lines)]
+    next_offset = asyncio.run(deciders.decide(PARTITION, records, out, drain))
+    assert next_offset == len(lines) > 4 * DRAIN_EVERY
+    assert len(held) == -(-len(lines) // DRAIN_EVERY) and max(n for n, _ in held) == DRAIN_EVERY
+    assert moved == decide_all(PartitionState(), lines, 0).decisions  # every output, in order
 
 
 def test_a_rebuild_that_folds_messages_in_silently_reaches_the_same_state_as_deciding_them() -> None:
