@@ -20,6 +20,7 @@ from typing import Any
 from processor.kafka import DEAD_LETTER_TOPIC, DECISIONS_TOPIC, EVENTS_TOPIC, WORKER_GROUP, metrics
 from processor.kafka.batches import BatchApp, RecordMap
 from processor.kafka.deciders import PartitionDeciders
+from processor.kafka.heap import keep_large_blocks_out_of_the_heap
 from processor.kafka.logs import log, logging_config
 from processor.kafka.partition import DEFAULT_DEDUPE_WINDOW, DecidedBatch
 from processor.kafka.produce import BATCH_BYTES, BatchProducer
@@ -166,6 +167,7 @@ def run_worker(settings: WorkerSettings) -> None:
         def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
             self.spinner = None
 
+    keep_large_blocks_out_of_the_heap()
     app, worker = create_app(settings)
     server = metrics.serve_metrics(settings.metrics_address, metrics.WORKER, worker.ready)
     try:
