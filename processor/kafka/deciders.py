@@ -43,7 +43,7 @@ FREEZE_EVERY = 10_000
 # Input events decided between two moves of their outputs into record batches. Holding a whole fetch's outputs
 # (thousands of bytes objects) until its end interleaves them in the heap with the tenant states that grow
 # meanwhile; freed, they leave holes the allocator cannot give back, and the worker's RSS grew with its history
-# (bench/README.md: `rss_growth` 1.59 before, and what it is now).
+# (docs/internals.md, "The Kafka runtime"; bench/JOURNAL.md, session 13).
 DRAIN_EVERY = 250
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -33,17 +34,26 @@ def decided(db: Path, events: list[dict[str, object]]) -> None:
         conn.close()
 
 
-def test_a_user_failing_two_products_of_a_group_is_one_user_in_error(tmp_path: Path) -> None:
-    steps = [
+def e3_and_ems_on_group_g(seats: int) -> list[tuple[str, dict[str, Any]]]:
+    """A US tenant with `seats` of E3 and of EMS, and a group g (not yet licensed)."""
+    return [
         ("TenantConfigured", {"countryLetterCode": "US"}),
-        ("SubscriptionChanged", {"skuId": "ENTERPRISEPACK", "prepaidUnits": {"enabled": 1}}),
-        ("SubscriptionChanged", {"skuId": "EMS", "prepaidUnits": {"enabled": 1}}),
+        ("SubscriptionChanged", {"skuId": "ENTERPRISEPACK", "prepaidUnits": {"enabled": seats}}),
+        ("SubscriptionChanged", {"skuId": "EMS", "prepaidUnits": {"enabled": seats}}),
         ("GroupCreated", {"groupId": "g"}),
+    ]
+
+
+E3_AND_EMS = {"groupId": "g", "addLicenses": [{"skuId": "ENTERPRISEPACK"}, {"skuId": "EMS"}]}
+
+
+def test_a_user_failing_two_products_of_a_group_is_one_user_in_error(tmp_path: Path) -> None:
+    steps = e3_and_ems_on_group_g(seats=1) + [
         ("UserCreated", {"userId": "first", "usageLocation": "US"}),
         ("UserCreated", {"userId": "second", "usageLocation": "US"}),
         ("GroupMemberAdded", {"groupId": "g", "memberId": "first"}),
         ("GroupMemberAdded", {"groupId": "g", "memberId": "second"}),
-        ("GroupLicensesChanged", {"groupId": "g", "addLicenses": [{"skuId": "ENTERPRISEPACK"}, {"skuId": "EMS"}]}),
+        ("GroupLicensesChanged", E3_AND_EMS),
     ]
     db = tmp_path / "history.db"
     decided(db, [event(n, kind, data) for n, (kind, data) in enumerate(steps)])
@@ -79,12 +89,8 @@ def test_a_store_without_a_decisions_log_has_no_history(tmp_path: Path) -> None:
 
 
 def test_a_users_history_pages_newest_first_each_event_with_its_changes_in_log_order(tmp_path: Path) -> None:
-    steps = [
-        ("TenantConfigured", {"countryLetterCode": "US"}),
-        ("SubscriptionChanged", {"skuId": "ENTERPRISEPACK", "prepaidUnits": {"enabled": 5}}),
-        ("SubscriptionChanged", {"skuId": "EMS", "prepaidUnits": {"enabled": 5}}),
-        ("GroupCreated", {"groupId": "g"}),
-        ("GroupLicensesChanged", {"groupId": "g", "addLicenses": [{"skuId": "ENTERPRISEPACK"}, {"skuId": "EMS"}]}),
+    steps = e3_and_ems_on_group_g(seats=5) + [
+        ("GroupLicensesChanged", E3_AND_EMS),
         ("UserCreated", {"userId": "u", "usageLocation": "US"}),
         ("UserCreated", {"userId": "other", "usageLocation": "US"}),
     ]

@@ -13,6 +13,7 @@ from events import parse_event
 from processor.catalog_file import shipped_catalog
 from processor.core.decide import decide, new_tenant
 from processor.core.state import ERROR_STATES, TenantState
+from tests.dsl import cloud_event
 from tests.properties.test_properties import HANDWRITTEN, PROPERTY_SETTINGS, streams
 
 
@@ -49,18 +50,7 @@ def _flagged_sibling_stream() -> list[dict[str, Any]]:
             {"groupId": "g1", "addLicenses": [{"skuId": "ENTERPRISEPACK", "disabledPlans": ["SWAY"]}]},
         ),
     ]
-    return [
-        {
-            "specversion": "1.0",
-            "id": f"f{n}",
-            "source": "/admin",
-            "type": event_type,
-            "time": f"2026-01-05T09:00:{n:02d}Z",
-            "tenant": "flagged",
-            "data": data,
-        }
-        for n, (event_type, data) in enumerate(payloads)
-    ]
+    return [cloud_event("flagged", n, event_type, data, "/admin") for n, (event_type, data) in enumerate(payloads)]
 
 
 @PROPERTY_SETTINGS
